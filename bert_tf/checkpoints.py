@@ -1,0 +1,421 @@
+"""Checkpoints: one declarative name map between the original TF1 names and our models.
+
+Every source is first read into a dict {original TF1 name: numpy array}:
+  * original TF1 checkpoints (`bert_model.ckpt`, `model.ckpt-N`) as they are;
+  * Hugging Face `model.safetensors` through `_HF_NAMES`;
+  * TF Model Garden TF2 `BertEncoder` checkpoints through `_model_garden_names`.
+That dict is then assigned to a model through `_ENCODER_NAMES`, `_LAYER_NAMES` and
+`_HEAD_NAMES`, and the same map writes a model back under the original names, so
+the original TF1 code can read what we write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from bert_tf import models
+
+# Original TF1 name -> attribute path on a `BertEncoder`.
+_ENCODER_NAMES = {
+    "bert/embeddings/word_embeddings": "embeddings.word_embeddings",
+    "bert/embeddings/token_type_embeddings": "embeddings.token_type_embeddings",
+    "bert/embeddings/position_embeddings": "embeddings.position_embeddings",
+    "bert/embeddings/LayerNorm/gamma": "embeddings.layer_norm.gamma",
+    "bert/embeddings/LayerNorm/beta": "embeddings.layer_norm.beta",
+    "bert/pooler/dense/kernel": "pooler.kernel",
+    "bert/pooler/dense/bias": "pooler.bias",
+}
+
+# Under `bert/encoder/layer_{i}/` -> attribute path on `transformer_layers[i]`.
+_LAYER_NAMES = {
+    "attention/self/query/kernel": "attention.query.kernel",
+    "attention/self/query/bias": "attention.query.bias",
+    "attention/self/key/kernel": "attention.key.kernel",
+    "attention/self/key/bias": "attention.key.bias",
+    "attention/self/value/kernel": "attention.value.kernel",
+    "attention/self/value/bias": "attention.value.bias",
+    "attention/output/dense/kernel": "attention_output.kernel",
+    "attention/output/dense/bias": "attention_output.bias",
+    "attention/output/LayerNorm/gamma": "attention_layer_norm.gamma",
+    "attention/output/LayerNorm/beta": "attention_layer_norm.beta",
+    "intermediate/dense/kernel": "intermediate.kernel",
+    "intermediate/dense/bias": "intermediate.bias",
+    "output/dense/kernel": "output_dense.kernel",
+    "output/dense/bias": "output_dense.bias",
+    "output/LayerNorm/gamma": "output_layer_norm.gamma",
+    "output/LayerNorm/beta": "output_layer_norm.beta",
+}
+
+# The heads of each task model: original TF1 name -> attribute path on the model.
+# run_ner has no original; it uses run_classifier's top-level names, as the widely
+# used TF BERT-NER scripts did, so Hugging Face token classifiers load too.
+_TOP_LEVEL_HEAD = {"output_weights": "head.output_weights", "output_bias": "head.output_bias"}
+_HEAD_NAMES: dict[type, dict[str, str]] = {
+    models.BertEncoder: {},
+    models.BertPretrainer: {
+        "cls/predictions/transform/dense/kernel": "mlm.transform.kernel",
+        "cls/predictions/transform/dense/bias": "mlm.transform.bias",
+        "cls/predictions/transform/LayerNorm/gamma": "mlm.layer_norm.gamma",
+        "cls/predictions/transform/LayerNorm/beta": "mlm.layer_norm.beta",
+        "cls/predictions/output_bias": "mlm.output_bias",
+        "cls/seq_relationship/output_weights": "nsp.output_weights",
+        "cls/seq_relationship/output_bias": "nsp.output_bias",
+    },
+    models.BertClassifier: _TOP_LEVEL_HEAD,
+    models.BertSpanLabeler: {
+        "cls/squad/output_weights": "head.output_weights",
+        "cls/squad/output_bias": "head.output_bias",
+    },
+    models.BertTokenTagger: _TOP_LEVEL_HEAD,
+}
+
+# Checkpoint entries that are expected and deliberately not loaded into a model.
+_SKIPPED = re.compile(
+    r"(/adam_[mv]$|^global_step$|^cls/|^output_(weights|bias)$|/(Momentum|Adam|Adam_1)$"
+    r"|^(loss_scale|good_steps|current_loss_scale)$|^_CHECKPOINTABLE_OBJECT_GRAPH$)")
+
+_HEAD_PREFIXES = ("cls/", "output_")
+_SLOT = re.compile(r"/adam_[mv]$")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, unreadable, or does not fit the model."""
+
+
+def _resolve(obj, path: str):
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def tf1_variables(model) -> dict[str, "tf.Variable"]:
+    """The model's variables keyed by their original TF1 names, in a stable order.
+
+    `model` is a `BertEncoder` or one of the task models in `bert_tf.models`.
+    """
+    if type(model) not in _HEAD_NAMES:
+        raise TypeError(f"no TF1 name map for {type(model).__name__}")
+    encoder = model if isinstance(model, models.BertEncoder) else model.encoder
+    out = {name: _resolve(encoder, path) for name, path in _ENCODER_NAMES.items()}
+    for i, block in enumerate(encoder.transformer_layers):
+        for name, path in _LAYER_NAMES.items():
+            out[f"bert/encoder/layer_{i}/{name}"] = _resolve(block, path)
+    for name, path in _HEAD_NAMES[type(model)].items():
+        out[name] = _resolve(model, path)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Reading any source into {original TF1 name: array}.
+
+def resolve_checkpoint_path(path: str) -> tuple[str, str]:
+    """Finds the checkpoint behind `path`; returns (kind, path) with kind "tf" or "hf".
+
+    Accepts a TF checkpoint prefix, a directory with a `checkpoint` state file or
+    a `bert_model.ckpt`, a `.safetensors` file, or a directory holding `model.safetensors`.
+    """
+    if not path:
+        raise CheckpointError("no checkpoint path given")
+    if path.endswith(".safetensors"):
+        if not tf.io.gfile.exists(path):
+            raise CheckpointError(f"checkpoint file {path!r} does not exist")
+        return "hf", path
+    if tf.io.gfile.exists(path + ".index"):
+        return "tf", path
+    if tf.io.gfile.isdir(path):
+        latest = tf.train.latest_checkpoint(path)
+        if latest and tf.io.gfile.exists(latest + ".index"):
+            return "tf", latest
+        for name in ("bert_model.ckpt", "model.ckpt"):
+            if tf.io.gfile.exists(os.path.join(path, name + ".index")):
+                return "tf", os.path.join(path, name)
+        if tf.io.gfile.exists(os.path.join(path, "model.safetensors")):
+            return "hf", os.path.join(path, "model.safetensors")
+        raise CheckpointError(
+            f"directory {path!r} holds no checkpoint: expected a `checkpoint` state file, "
+            "bert_model.ckpt.index or model.safetensors")
+    raise CheckpointError(
+        f"checkpoint {path!r} not found: expected a TF checkpoint prefix (with a .index file), "
+        "a directory containing one, or a .safetensors file")
+
+
+def read_checkpoint(path: str, include_slots: bool = False) -> dict[str, np.ndarray]:
+    """Reads an original TF1, Model Garden TF2 or Hugging Face checkpoint as TF1 names.
+
+    Optimizer slots (`<var>/adam_m|adam_v`, 2/3 of a training checkpoint) are only
+    read with `include_slots`.
+    """
+    kind, path = resolve_checkpoint_path(path)
+    if kind == "hf":
+        return _read_hf(path)
+    try:
+        reader = tf.train.load_checkpoint(path)
+        names = sorted(n for n in reader.get_variable_to_shape_map()
+                       if include_slots or not _SLOT.search(n))
+        values = {n: reader.get_tensor(n) for n in names}
+    except (tf.errors.OpError, ValueError) as e:
+        msg = getattr(e, "message", str(e))
+        raise CheckpointError(f"could not read checkpoint {path!r}: {msg}") from None
+    if any(n.endswith("/.ATTRIBUTES/VARIABLE_VALUE") for n in names):
+        return _model_garden_names(values, path)
+    return values
+
+
+def _read_hf(path: str) -> dict[str, np.ndarray]:
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(path, framework="tf") as f:
+            tensors = {k: tf.cast(f.get_tensor(k), tf.float32).numpy() for k in f.keys()}
+    except (SafetensorError, OSError) as e:
+        raise CheckpointError(f"could not read safetensors file {path!r}: {e}") from None
+    out = {}
+    for name, value in tensors.items():
+        converted = _hf_name(name)
+        if converted is None:
+            logging.info("Ignoring Hugging Face tensor %s %s", name, value.shape)
+            continue
+        tf1_name, transpose = converted
+        out[tf1_name] = value.T if transpose else value
+    return out
+
+
+# Hugging Face name (regex, after dropping a "bert." prefix) -> (TF1 name, transpose?).
+# torch Linear weights are [out, in]; TF1 kernels are [in, out]. The heads' TF1
+# `output_weights` are [out, in] already.
+_HF_NAMES: list[tuple[str, str, bool]] = [
+    (r"embeddings\.word_embeddings\.weight", "bert/embeddings/word_embeddings", False),
+    (r"embeddings\.token_type_embeddings\.weight", "bert/embeddings/token_type_embeddings", False),
+    (r"embeddings\.position_embeddings\.weight", "bert/embeddings/position_embeddings", False),
+    (r"embeddings\.LayerNorm\.(weight|gamma)", "bert/embeddings/LayerNorm/gamma", False),
+    (r"embeddings\.LayerNorm\.(bias|beta)", "bert/embeddings/LayerNorm/beta", False),
+    (r"encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.weight",
+     r"bert/encoder/layer_\1/attention/self/\2/kernel", True),
+    (r"encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.bias",
+     r"bert/encoder/layer_\1/attention/self/\2/bias", False),
+    (r"encoder\.layer\.(\d+)\.(attention\.output|intermediate|output)\.dense\.weight",
+     r"bert/encoder/layer_\1/\2/dense/kernel", True),
+    (r"encoder\.layer\.(\d+)\.(attention\.output|intermediate|output)\.dense\.bias",
+     r"bert/encoder/layer_\1/\2/dense/bias", False),
+    (r"encoder\.layer\.(\d+)\.(attention\.output|output)\.LayerNorm\.(weight|gamma)",
+     r"bert/encoder/layer_\1/\2/LayerNorm/gamma", False),
+    (r"encoder\.layer\.(\d+)\.(attention\.output|output)\.LayerNorm\.(bias|beta)",
+     r"bert/encoder/layer_\1/\2/LayerNorm/beta", False),
+    (r"pooler\.dense\.weight", "bert/pooler/dense/kernel", True),
+    (r"pooler\.dense\.bias", "bert/pooler/dense/bias", False),
+    (r"cls\.predictions\.transform\.dense\.weight", "cls/predictions/transform/dense/kernel", True),
+    (r"cls\.predictions\.transform\.dense\.bias", "cls/predictions/transform/dense/bias", False),
+    (r"cls\.predictions\.transform\.LayerNorm\.(weight|gamma)",
+     "cls/predictions/transform/LayerNorm/gamma", False),
+    (r"cls\.predictions\.transform\.LayerNorm\.(bias|beta)",
+     "cls/predictions/transform/LayerNorm/beta", False),
+    (r"cls\.predictions\.bias", "cls/predictions/output_bias", False),
+    (r"cls\.seq_relationship\.weight", "cls/seq_relationship/output_weights", False),
+    (r"cls\.seq_relationship\.bias", "cls/seq_relationship/output_bias", False),
+    (r"qa_outputs\.weight", "cls/squad/output_weights", False),
+    (r"qa_outputs\.bias", "cls/squad/output_bias", False),
+    (r"classifier\.weight", "output_weights", False),
+    (r"classifier\.bias", "output_bias", False),
+]
+
+
+def _hf_name(name: str) -> tuple[str, bool] | None:
+    name = name.removeprefix("bert.")
+    for pattern, template, transpose in _HF_NAMES:
+        m = re.fullmatch(pattern, name)
+        if m:
+            return m.expand(template).replace(".", "/"), transpose
+    return None
+
+
+# Model Garden BertEncoder: sublayer -> (TF1 name under bert/encoder/layer_{i}/, reshape).
+def _flat_in(v: np.ndarray) -> np.ndarray:  # [H, N, D] -> [H, N*D], [N, D] -> [N*D]
+    return v.reshape(v.shape[0], -1) if v.ndim == 3 else v.reshape(-1)
+
+
+def _flat_out(v: np.ndarray) -> np.ndarray:  # [N, D, H] -> [N*D, H]
+    return v.reshape(-1, v.shape[-1]) if v.ndim == 3 else v
+
+
+_MG_LAYER: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray] | None]] = {
+    "_attention_layer/_query_dense": ("attention/self/query", _flat_in),
+    "_attention_layer/_key_dense": ("attention/self/key", _flat_in),
+    "_attention_layer/_value_dense": ("attention/self/value", _flat_in),
+    "_attention_layer/_output_dense": ("attention/output/dense", _flat_out),
+    "_attention_layer_norm": ("attention/output/LayerNorm", None),
+    "_intermediate_dense": ("intermediate/dense", None),
+    "_output_dense": ("output/dense", None),
+    "_output_layer_norm": ("output/LayerNorm", None),
+}
+
+
+def _model_garden_names(values: Mapping[str, np.ndarray], path: str) -> dict[str, np.ndarray]:
+    """Model Garden `BertEncoder` object-checkpoint keys -> TF1 names.
+
+    Its tracked layers come in construction order: word, position and type
+    embeddings, the embedding LayerNorm, the transformer blocks, then the pooler.
+    """
+    pattern = re.compile(r"^.*?layer_with_weights-(\d+)/(?:(.+)/)?"
+                         r"(kernel|bias|gamma|beta|embeddings)/\.ATTRIBUTES/VARIABLE_VALUE$")
+    by_index: dict[int, dict[str, np.ndarray]] = {}
+    for key, value in values.items():
+        m = pattern.match(key)
+        if not m or "optimizer" in key:
+            continue
+        index, sub = int(m.group(1)), "/".join(filter(None, m.group(2, 3)))
+        by_index.setdefault(index, {})[sub] = value
+    blocks = sorted(i for i, d in by_index.items() if any(k.startswith("_attention_layer/")
+                                                          for k in d))
+    if not blocks or blocks != list(range(4, 4 + len(blocks))):
+        raise CheckpointError(f"{path!r} is an object-based checkpoint but not a Model Garden "
+                              "BertEncoder (could not find its transformer layers)")
+    try:
+        out = {
+            "bert/embeddings/word_embeddings": by_index[0]["embeddings"],
+            "bert/embeddings/position_embeddings": by_index[1]["embeddings"],
+            "bert/embeddings/token_type_embeddings": by_index[2]["embeddings"],
+            "bert/embeddings/LayerNorm/gamma": by_index[3]["gamma"],
+            "bert/embeddings/LayerNorm/beta": by_index[3]["beta"],
+        }
+        pooler = by_index.get(4 + len(blocks), {})
+        if "kernel" in pooler:
+            out["bert/pooler/dense/kernel"] = pooler["kernel"]
+            out["bert/pooler/dense/bias"] = pooler["bias"]
+    except KeyError as e:
+        raise CheckpointError(f"{path!r}: Model Garden BertEncoder entry {e} is missing") from None
+    for i, index in enumerate(blocks):
+        for sub, value in by_index[index].items():
+            layer, var = sub.rsplit("/", 1)
+            if layer not in _MG_LAYER:
+                raise CheckpointError(f"{path!r}: unexpected Model Garden variable {sub!r}")
+            name, reshape = _MG_LAYER[layer]
+            out[f"bert/encoder/layer_{i}/{name}/{var}"] = reshape(value) if reshape else value
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Assigning to a model.
+
+@dataclasses.dataclass
+class LoadReport:
+    """What a load did: TF1 names assigned, missing from the checkpoint, and left unused."""
+
+    loaded: list[str]
+    missing: list[str]
+    unused: list[str]
+
+    def log(self, source: str) -> None:
+        logging.info("Loaded %d variables from %s", len(self.loaded), source)
+        for name in self.missing:
+            logging.warning("Not in checkpoint, left initialised: %s", name)
+        for name in self.unused:
+            logging.warning("In checkpoint but not used: %s", name)
+
+
+def load_weights(model, checkpoint: str | Mapping[str, np.ndarray], allow_missing_heads: bool = False,
+                 allow_missing: Iterable[str] = ()) -> LoadReport:
+    """Assigns a checkpoint to `model` by the original TF1 names.
+
+    Args:
+      model: a `BertEncoder` or a task model from `bert_tf.models`.
+      checkpoint: a path accepted by `read_checkpoint`, or a dict already read.
+      allow_missing_heads: leave head variables (`cls/*`, `output_*`) initialised
+        when the checkpoint lacks them, e.g. fine-tuning from `bert_model.ckpt`.
+      allow_missing: regexes of further TF1 names that may be absent.
+
+    Raises:
+      CheckpointError: a shape does not match, or a required variable is missing
+        (the message lists every offending name with its shapes).
+    """
+    source = checkpoint if isinstance(checkpoint, str) else "<dict>"
+    values = read_checkpoint(checkpoint) if isinstance(checkpoint, str) else checkpoint
+    variables = tf1_variables(model)
+    allowed = [re.compile(p) for p in allow_missing]
+    mismatched, missing, loaded = [], [], []
+    for name, var in variables.items():
+        if name not in values:
+            missing.append(name)
+            continue
+        value = values[name]
+        if tuple(value.shape) != tuple(var.shape):
+            mismatched.append(f"  {name}: checkpoint {list(value.shape)} vs model {list(var.shape)}")
+            continue
+        loaded.append(name)
+    if mismatched:
+        raise CheckpointError(f"shape mismatch between {source} and the model (is bert_config.json "
+                              "the checkpoint's config?):\n" + "\n".join(mismatched))
+    required = [n for n in missing
+                if not (allow_missing_heads and n.startswith(_HEAD_PREFIXES))
+                and not any(p.search(n) for p in allowed)]
+    if required:
+        shown = "\n".join(f"  {n} {list(variables[n].shape)}" for n in required[:20])
+        more = f"\n  ... and {len(required) - 20} more" if len(required) > 20 else ""
+        raise CheckpointError(f"{len(required)} model variables are missing from {source}:\n"
+                              f"{shown}{more}")
+    unused = [n for n in values if n not in variables and not _SKIPPED.search(n)]
+    extra_encoder = [n for n in unused if n.startswith("bert/")]
+    if extra_encoder:
+        raise CheckpointError(f"{source} has encoder variables the model lacks (more layers or "
+                              "another architecture than bert_config.json says?): "
+                              + ", ".join(extra_encoder[:10]))
+    for name in loaded:
+        variables[name].assign(np.asarray(values[name]).astype(variables[name].dtype))
+    report = LoadReport(loaded, missing, unused)
+    report.log(source)
+    return report
+
+
+# ---------------------------------------------------------------------------
+# Writing the original TF1 format.
+
+def save_tf1_checkpoint(prefix: str, values: Mapping[str, "tf.Tensor | np.ndarray | tf.Variable"],
+                        keep: int | None = None) -> str:
+    """Writes `values` under their TF1 names to `prefix` and records it as latest.
+
+    The files are written under a temporary prefix and renamed into place, data
+    first, then index, then the `checkpoint` state file: a crash leaves either the
+    old state or the complete new checkpoint. `keep` old checkpoints are retained
+    (None keeps all).
+    """
+    directory = os.path.dirname(prefix) or "."
+    tf.io.gfile.makedirs(directory)
+    tmp = f"{prefix}.tmp-{os.getpid()}"
+    names = list(values)
+    tensors = [tf.convert_to_tensor(v.value() if isinstance(v, tf.Variable) else v)
+               for v in values.values()]
+    tf.raw_ops.SaveV2(prefix=tmp, tensor_names=names, shape_and_slices=[""] * len(names),
+                      tensors=tensors)
+    for suffix in (".data-00000-of-00001", ".index"):
+        tf.io.gfile.rename(tmp + suffix, prefix + suffix, overwrite=True)
+    state = tf.train.get_checkpoint_state(directory)
+    previous = list(state.all_model_checkpoint_paths) if state else []
+    previous = [p for p in previous if os.path.basename(p) != os.path.basename(prefix)]
+    kept = previous + [prefix]
+    if keep is not None and len(kept) > keep:
+        for old in kept[:-keep]:
+            for f in tf.io.gfile.glob(_abs(directory, old) + ".*"):
+                tf.io.gfile.remove(f)
+        kept = kept[-keep:]
+    tf.compat.v1.train.update_checkpoint_state(
+        directory, os.path.basename(prefix),
+        all_model_checkpoint_paths=[os.path.basename(p) for p in kept])
+    return prefix
+
+
+def _abs(directory: str, path: str) -> str:
+    return path if os.path.isabs(path) or "://" in path else os.path.join(directory, path)
+
+
+def save_model(model, prefix: str, extra: Mapping[str, "tf.Tensor | np.ndarray"] | None = None,
+               keep: int | None = None) -> str:
+    """Writes `model` (and e.g. optimizer slots, global_step) with the original names."""
+    values: dict = dict(tf1_variables(model))
+    values.update(extra or {})
+    return save_tf1_checkpoint(prefix, values, keep)

@@ -1,0 +1,58 @@
+"""Small file helpers: outputs are written whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from typing import IO, Iterator
+
+import tensorflow as tf
+
+
+@contextlib.contextmanager
+def atomic_open(path: str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+    """Opens a temporary file beside `path` and renames it over `path` on success.
+
+    A crash or exception inside the block leaves any previous `path` untouched.
+    Remote paths (gs://) go through tf.io.gfile, whose rename is not atomic but is
+    still only done after the whole file was written.
+    """
+    if "://" in path:
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with tf.io.gfile.GFile(tmp, mode) as f:
+            yield f
+        tf.io.gfile.rename(tmp, path, overwrite=True)
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        binary = "b" in mode
+        with os.fdopen(fd, mode, encoding=None if binary else encoding) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    with atomic_open(path) as f:
+        f.write(text)
+
+
+def expand_globs(patterns: str, flag: str = "input_file") -> list[str]:
+    """Comma-separated glob patterns -> sorted file list; a clear error if empty."""
+    files: list[str] = []
+    for pattern in filter(None, (p.strip() for p in patterns.split(","))):
+        matched = tf.io.gfile.glob(pattern)
+        if not matched:
+            raise FileNotFoundError(f"--{flag}: no file matches {pattern!r}")
+        files.extend(sorted(matched))
+    if not files:
+        raise FileNotFoundError(f"--{flag} is empty; expected comma-separated file patterns")
+    return files

@@ -1,0 +1,78 @@
+"""Multi-head scaled dot-product self-attention, as the original `attention_layer`.
+
+Shape legend (the original's):
+  B = batch size, F = `from` sequence length, T = `to` sequence length,
+  N = number of attention heads, H = size per head, D = N * H = hidden size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+
+from bert_tf.layers.embeddings import initializer
+
+
+def attention_mask_adder(input_mask: tf.Tensor) -> tf.Tensor:
+    """[B, T] 0/1 mask -> float32 [B, 1, 1, T] bias: 0 where attended, -10000 where masked.
+
+    The original adds -10000 (not -inf) before the softmax, so a fully masked row
+    stays finite; we keep the constant for bit-compatible outputs.
+    """
+    mask = tf.cast(input_mask, tf.float32)[:, None, None, :]
+    return (1.0 - mask) * -10000.0
+
+
+@keras.saving.register_keras_serializable(package="bert_tf")
+class SelfAttention(keras.layers.Layer):
+    """softmax(Q K^T / sqrt(H) + mask) V over N heads.
+
+    Call arguments:
+      x: float Tensor [B, F, D].
+      input_mask: int Tensor [B, T], 1 for tokens to attend to, 0 for padding.
+
+    Returns:
+      Tensor [B, F, D], the heads' contexts concatenated (before the output dense).
+    """
+
+    def __init__(self, num_heads: int, head_size: int, dropout_rate: float = 0.1,
+                 initializer_range: float = 0.02, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads = num_heads
+        self.head_size = head_size
+        self.dropout_rate = dropout_rate
+        self.initializer_range = initializer_range
+        width = num_heads * head_size
+        self.query, self.key, self.value = (
+            keras.layers.Dense(width, kernel_initializer=initializer(initializer_range), name=n)
+            for n in ("query", "key", "value"))
+        self.dropout = keras.layers.Dropout(dropout_rate, name="dropout")
+
+    def build(self, input_shape):
+        for dense in (self.query, self.key, self.value):
+            dense.build(input_shape)
+        self.built = True
+
+    def _heads(self, x: tf.Tensor) -> tf.Tensor:
+        """[B, S, D] -> [B, N, S, H]."""
+        b, s = tf.shape(x)[0], tf.shape(x)[1]
+        return tf.transpose(tf.reshape(x, [b, s, self.num_heads, self.head_size]), [0, 2, 1, 3])
+
+    def call(self, x, input_mask, training=None):
+        q, k, v = self._heads(self.query(x)), self._heads(self.key(x)), self._heads(self.value(x))
+        # [B, N, F, T]; scaled after the product, in the original's order.
+        scores = tf.matmul(q, k, transpose_b=True) * (1.0 / math.sqrt(float(self.head_size)))
+        # Softmax in float32 even under mixed precision.
+        scores = tf.cast(scores, tf.float32) + attention_mask_adder(input_mask)
+        probs = tf.cast(tf.nn.softmax(scores), self.compute_dtype)
+        probs = self.dropout(probs, training=training)
+        context = tf.transpose(tf.matmul(probs, v), [0, 2, 1, 3])  # [B, F, N, H]
+        b, f = tf.shape(x)[0], tf.shape(x)[1]
+        return tf.reshape(context, [b, f, self.num_heads * self.head_size])
+
+    def get_config(self):
+        return {**super().get_config(), "num_heads": self.num_heads,
+                "head_size": self.head_size, "dropout_rate": self.dropout_rate,
+                "initializer_range": self.initializer_range}

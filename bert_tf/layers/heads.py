@@ -1,0 +1,100 @@
+"""Output heads on top of the encoder, with the original's variable layouts."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from bert_tf.layers.activations import get_activation
+from bert_tf.layers.embeddings import BertEmbeddings, initializer, layer_norm
+
+
+@keras.saving.register_keras_serializable(package="bert_tf")
+class OutputProjection(keras.layers.Layer):
+    """logits = x @ output_weights^T + output_bias, with `output_weights` [units, hidden_size].
+
+    The original's heads (next sentence, classifier, SQuAD) store their weights
+    transposed relative to a Dense kernel; keeping that layout keeps checkpoints
+    loadable both ways without transposes. Optional dropout on the input, as the
+    original classifier applies to the pooled output.
+
+    Call arguments:
+      x: float Tensor [..., hidden_size].
+
+    Returns:
+      float32 Tensor [..., units].
+    """
+
+    def __init__(self, units: int, dropout_rate: float = 0.0, initializer_range: float = 0.02,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.dropout_rate = dropout_rate
+        self.initializer_range = initializer_range
+        self.dropout = keras.layers.Dropout(dropout_rate, name="dropout")
+
+    def build(self, input_shape):
+        self.output_weights = self.add_weight(
+            name="output_weights", shape=(self.units, input_shape[-1]),
+            initializer=initializer(self.initializer_range))
+        self.output_bias = self.add_weight(name="output_bias", shape=(self.units,),
+                                           initializer="zeros")
+        self.built = True
+
+    def call(self, x, training=None):
+        x = self.dropout(x, training=training)
+        logits = tf.matmul(x, self.output_weights, transpose_b=True) + self.output_bias
+        return tf.cast(logits, tf.float32)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "dropout_rate": self.dropout_rate,
+                "initializer_range": self.initializer_range}
+
+
+@keras.saving.register_keras_serializable(package="bert_tf")
+class MaskedLMHead(keras.layers.Layer):
+    """The original `cls/predictions` head: Dense(hidden, act) -> LayerNorm -> tied output.
+
+    logits = LN(act(x W + b)) @ word_embeddings^T + output_bias.
+
+    Args:
+      embeddings: the encoder's `BertEmbeddings`, whose word table is shared. It is
+        not part of `get_config`; the model that owns both passes it again.
+
+    Call arguments:
+      sequence_output: float Tensor [batch_size, seq_length, hidden_size].
+      positions: int32 Tensor [batch_size, max_predictions_per_seq].
+
+    Returns:
+      float32 logits [batch_size, max_predictions_per_seq, vocab_size].
+    """
+
+    def __init__(self, embeddings: BertEmbeddings, hidden_act: str = "gelu",
+                 initializer_range: float = 0.02, **kwargs):
+        super().__init__(**kwargs)
+        self.embeddings = embeddings
+        self.hidden_act = hidden_act
+        self.initializer_range = initializer_range
+        self.transform = keras.layers.Dense(
+            embeddings.hidden_size, activation=get_activation(hidden_act),
+            kernel_initializer=initializer(initializer_range), name="transform")
+        self.layer_norm = layer_norm("LayerNorm")
+
+    def build(self, input_shape=None):
+        h = self.embeddings.hidden_size
+        self.transform.build((None, None, h))
+        self.layer_norm.build((None, None, h))
+        self.output_bias = self.add_weight(name="output_bias",
+                                           shape=(self.embeddings.vocab_size,),
+                                           initializer="zeros")
+        self.built = True
+
+    def call(self, sequence_output, positions):
+        x = tf.gather(sequence_output, positions, batch_dims=1)
+        x = tf.cast(self.layer_norm(self.transform(x)), self.compute_dtype)
+        logits = tf.matmul(x, self.embeddings.word_embeddings, transpose_b=True)
+        return tf.cast(logits + self.output_bias, tf.float32)
+
+    def get_config(self):
+        return {**super().get_config(), "hidden_act": self.hidden_act,
+                "initializer_range": self.initializer_range}

@@ -1,0 +1,186 @@
+"""BERT models: the encoder (original `modeling.BertModel`) and task models on top of it.
+
+All are functional Keras models, so every variable exists right after
+construction: checkpoints load and SavedModels export without a dummy call.
+
+Example:
+  >>> from bert_tf.config import BertConfig
+  >>> from bert_tf.models import BertEncoder
+  >>> encoder = BertEncoder(BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2,
+  ...                                  num_attention_heads=4, intermediate_size=64))
+  >>> ids = tf.constant([[2, 5, 7, 3, 0]])
+  >>> out = encoder({"input_word_ids": ids, "input_mask": tf.cast(ids > 0, tf.int32),
+  ...                "input_type_ids": tf.zeros_like(ids)})
+  >>> out["sequence_output"].shape, out["pooled_output"].shape, len(out["encoder_outputs"])
+  (TensorShape([1, 5, 32]), TensorShape([1, 32]), 2)
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf  # noqa: F401  (used by the doctest above)
+
+from bert_tf.config import BertConfig
+from bert_tf.layers import (BertEmbeddings, MaskedLMHead, OutputProjection, TransformerBlock)
+from bert_tf.layers.embeddings import initializer
+
+INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
+
+
+def encoder_inputs(seq_length: int | None = None) -> dict[str, keras.KerasTensor]:
+    """The three int32 inputs [batch_size, seq_length] (TF-Hub names)."""
+    return {name: keras.Input(shape=(seq_length,), dtype="int32", name=name)
+            for name in INPUT_NAMES}
+
+
+@keras.saving.register_keras_serializable(package="bert_tf")
+class BertEncoder(keras.Model):
+    """The BERT encoder: embeddings, `num_hidden_layers` post-LN blocks, tanh pooler.
+
+    Inputs (dict of int32 [batch_size, seq_length]): `input_word_ids`,
+    `input_mask` (1 = real token, 0 = padding), `input_type_ids` (segment ids).
+
+    Outputs (dict):
+      sequence_output: float32 [batch_size, seq_length, hidden_size], the last layer.
+      pooled_output: [batch_size, hidden_size], tanh(Dense(sequence_output[:, 0])).
+      encoder_outputs: list of num_hidden_layers float32 [batch_size, seq_length, hidden_size].
+    """
+
+    def __init__(self, config: BertConfig | dict, name: str = "bert", **kwargs):
+        if isinstance(config, dict):
+            config = BertConfig(**config)
+        inputs = encoder_inputs()
+        embeddings = BertEmbeddings(
+            config.vocab_size, config.hidden_size, config.max_position_embeddings,
+            config.type_vocab_size, config.hidden_dropout_prob, config.initializer_range,
+            name="embeddings")
+        blocks = [
+            TransformerBlock(config.hidden_size, config.num_attention_heads,
+                             config.intermediate_size, config.hidden_act,
+                             config.hidden_dropout_prob, config.attention_probs_dropout_prob,
+                             config.initializer_range, name=f"layer_{i}")
+            for i in range(config.num_hidden_layers)]
+        pooler = keras.layers.Dense(config.hidden_size, activation="tanh",
+                                    kernel_initializer=initializer(config.initializer_range),
+                                    name="pooler")
+
+        x = embeddings(inputs["input_word_ids"], inputs["input_type_ids"])
+        layer_outputs = []
+        for block in blocks:
+            x = block(x, inputs["input_mask"])
+            layer_outputs.append(x)
+        outputs = {"sequence_output": x, "pooled_output": pooler(x[:, 0, :]),
+                   "encoder_outputs": layer_outputs}
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        self.config = config
+        self.embeddings = embeddings
+        self.transformer_layers = blocks
+        self.pooler = pooler
+
+    def get_config(self):
+        return {"name": self.name, "config": self.config.to_dict()}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class _TaskModel(keras.Model):
+    """A functional model of `encoder` plus a head; serializes the encoder inside."""
+
+    def get_config(self):
+        return {"name": self.name, "encoder": keras.saving.serialize_keras_object(self.encoder),
+                **self._head_config()}
+
+    def _head_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="bert_tf")
+class BertPretrainer(_TaskModel):
+    """Encoder + masked-LM head (`cls/predictions`) + next-sentence head (`cls/seq_relationship`).
+
+    Inputs: the encoder inputs plus `masked_lm_positions` int32 [batch_size, max_predictions].
+    Outputs: `mlm_logits` float32 [batch_size, max_predictions, vocab_size],
+             `nsp_logits` float32 [batch_size, 2] (0 = is next, 1 = random).
+    """
+
+    def __init__(self, encoder: BertEncoder, name: str = "bert_pretrainer", **kwargs):
+        cfg = encoder.config
+        inputs = encoder_inputs()
+        inputs["masked_lm_positions"] = keras.Input(shape=(None,), dtype="int32",
+                                                    name="masked_lm_positions")
+        mlm = MaskedLMHead(encoder.embeddings, cfg.hidden_act, cfg.initializer_range,
+                           name="predictions")
+        nsp = OutputProjection(2, initializer_range=cfg.initializer_range,
+                               name="seq_relationship")
+        enc = encoder({k: inputs[k] for k in INPUT_NAMES})
+        outputs = {"mlm_logits": mlm(enc["sequence_output"], inputs["masked_lm_positions"]),
+                   "nsp_logits": nsp(enc["pooled_output"])}
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        self.encoder, self.mlm, self.nsp = encoder, mlm, nsp
+
+
+@keras.saving.register_keras_serializable(package="bert_tf")
+class BertClassifier(_TaskModel):
+    """run_classifier's model: dropout on the pooled output, then `output_weights/output_bias`.
+
+    Outputs: `logits` float32 [batch_size, num_labels] (num_labels 1 = regression).
+    """
+
+    def __init__(self, encoder: BertEncoder, num_labels: int, dropout_rate: float = 0.1,
+                 name: str = "bert_classifier", **kwargs):
+        inputs = encoder_inputs()
+        head = OutputProjection(num_labels, dropout_rate, encoder.config.initializer_range,
+                                name="classifier")
+        outputs = {"logits": head(encoder(inputs)["pooled_output"])}
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        self.encoder, self.head = encoder, head
+        self.num_labels, self.dropout_rate = num_labels, dropout_rate
+
+    def _head_config(self):
+        return {"num_labels": self.num_labels, "dropout_rate": self.dropout_rate}
+
+
+@keras.saving.register_keras_serializable(package="bert_tf")
+class BertSpanLabeler(_TaskModel):
+    """run_squad's model: `cls/squad/output_weights` [2, hidden] on every token.
+
+    Outputs: `start_logits`, `end_logits` float32 [batch_size, seq_length].
+    """
+
+    def __init__(self, encoder: BertEncoder, name: str = "bert_span_labeler", **kwargs):
+        inputs = encoder_inputs()
+        head = OutputProjection(2, initializer_range=encoder.config.initializer_range,
+                                name="squad")
+        logits = head(encoder(inputs)["sequence_output"])
+        outputs = {"start_logits": logits[:, :, 0], "end_logits": logits[:, :, 1]}
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        self.encoder, self.head = encoder, head
+
+
+@keras.saving.register_keras_serializable(package="bert_tf")
+class BertTokenTagger(_TaskModel):
+    """run_ner's model: dropout, then `cls/ner/output_weights` [num_labels, hidden] per token.
+
+    Outputs: `logits` float32 [batch_size, seq_length, num_labels].
+    """
+
+    def __init__(self, encoder: BertEncoder, num_labels: int, dropout_rate: float = 0.1,
+                 name: str = "bert_token_tagger", **kwargs):
+        inputs = encoder_inputs()
+        head = OutputProjection(num_labels, dropout_rate, encoder.config.initializer_range,
+                                name="ner")
+        outputs = {"logits": head(encoder(inputs)["sequence_output"])}
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        self.encoder, self.head = encoder, head
+        self.num_labels, self.dropout_rate = num_labels, dropout_rate
+
+    def _head_config(self):
+        return {"num_labels": self.num_labels, "dropout_rate": self.dropout_rate}

