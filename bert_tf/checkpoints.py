@@ -160,7 +160,7 @@ def read_checkpoint(path: str, include_slots: bool = False) -> dict[str, np.ndar
         names = sorted(n for n in reader.get_variable_to_shape_map()
                        if include_slots or not _SLOT.search(n))
         values = {n: reader.get_tensor(n) for n in names}
-    except (tf.errors.OpError, ValueError) as e:
+    except (tf.errors.OpError, ValueError, IndexError, RuntimeError) as e:
         msg = getattr(e, "message", str(e))
         raise CheckpointError(f"could not read checkpoint {path!r}: {msg}") from None
     if any(n.endswith("/.ATTRIBUTES/VARIABLE_VALUE") for n in names):
