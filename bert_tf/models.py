@@ -33,6 +33,11 @@ def encoder_inputs(seq_length: int | None = None) -> dict[str, keras.KerasTensor
             for name in INPUT_NAMES}
 
 
+def model_inputs(model: keras.Model, batch: dict) -> dict:
+    """The entries of `batch` that `model` takes (batches also carry labels etc.)."""
+    return {name: batch[name] for name in model.input}
+
+
 @keras.saving.register_keras_serializable(package="bert_tf")
 class BertEncoder(keras.Model):
     """The BERT encoder: embeddings, `num_hidden_layers` post-LN blocks, tanh pooler.

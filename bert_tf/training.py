@@ -1,0 +1,351 @@
+"""The one training loop every script uses: strategies, checkpoints, resume, progress.
+
+A `Trainer` owns a model (built under the distribution strategy's scope), the
+original optimizer and the run's output directory. `train()` runs
+`iterations_per_loop` steps per `tf.function` call, writes `model.ckpt-N` under
+the original TF1 names every `save_checkpoints_steps`, and resumes from the
+newest checkpoint in `output_dir` with the same step, optimizer slots, dropout
+RNG state and input position.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import math
+import os
+import re
+import time
+from typing import Callable, Iterator, Mapping
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from bert_tf import checkpoints, models, optimization
+
+LossFn = Callable[[keras.Model, Mapping[str, tf.Tensor], bool], tf.Tensor]
+DatasetFn = Callable[[tf.distribute.InputContext], tf.data.Dataset]
+
+STRATEGIES = ("default", "one_device", "mirrored", "multi_worker_mirrored", "tpu")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+_RNG_PREFIX = "bert_tf/rng_state_"
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (e.g. the loss became NaN)."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """What the training loop needs from the command line (see `bert_tf.flags`)."""
+
+    output_dir: str
+    num_train_steps: int
+    learning_rate: float = 5e-5
+    num_warmup_steps: int = 0
+    save_checkpoints_steps: int = 1000
+    iterations_per_loop: int = 1000
+    log_every_steps: int = 100
+    keep_checkpoint_max: int = 5
+    grad_accum_steps: int = 1
+    optimizer: str = "adamw"
+    xla: bool = False
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("save_checkpoints_steps", "iterations_per_loop", "log_every_steps",
+                     "grad_accum_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name} must be >= 1, got {getattr(self, name)}")
+        if self.num_train_steps < 0 or self.num_warmup_steps < 0:
+            raise ValueError("--num_train_steps and --num_warmup_steps must be >= 0")
+
+
+def build_strategy(distribution_strategy: str = "default", use_tpu: bool = False,
+                   tpu_name: str | None = None, tpu_zone: str | None = None,
+                   gcp_project: str | None = None, master: str | None = None
+                   ) -> tf.distribute.Strategy:
+    """A tf.distribute strategy by name; the original `--use_tpu` means "tpu"."""
+    name = "tpu" if use_tpu else (distribution_strategy or "default")
+    if name not in STRATEGIES:
+        raise ValueError(f"--distribution_strategy={name!r}: expected one of {STRATEGIES}")
+    if name == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
+            tpu=tpu_name or master, zone=tpu_zone, project=gcp_project)
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker_mirrored":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "one_device":
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+    return tf.distribute.get_strategy()
+
+
+def set_precision(policy: str | None) -> None:
+    """Sets the Keras dtype policy; must run before models are built."""
+    policy = policy or "float32"
+    if policy not in PRECISIONS:
+        raise ValueError(f"--mixed_precision={policy!r}: expected one of {PRECISIONS}")
+    keras.mixed_precision.set_global_policy(policy)
+
+
+def _format_eta(seconds: float) -> str:
+    return str(datetime.timedelta(seconds=int(seconds))) if math.isfinite(seconds) else "?"
+
+
+class Trainer:
+    """A model, its optimizer and a run directory under one distribution strategy.
+
+    Args:
+      model_fn: builds the Keras model (called under the strategy's scope).
+      loss_fn: (model, batch, training) -> scalar loss of one replica's batch,
+        normalised as the original does for that task.
+      config: the run's TrainConfig.
+      strategy: from `build_strategy`; default: the current strategy.
+    """
+
+    def __init__(self, model_fn: Callable[[], keras.Model], loss_fn: LossFn,
+                 config: TrainConfig, strategy: tf.distribute.Strategy | None = None):
+        self.config = config
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.loss_fn = loss_fn
+        if config.seed is not None:
+            keras.utils.set_random_seed(config.seed)
+        with self.strategy.scope():
+            self.model = model_fn()
+            self.variables = checkpoints.tf1_variables(self.model)
+            self.optimizer = optimization.create_optimizer(
+                self.variables, config.learning_rate, config.num_train_steps,
+                config.num_warmup_steps, config.optimizer,
+                float16=keras.mixed_precision.global_policy().name == "mixed_float16")
+        # Dropout RNG states: saved too, so a resumed run draws the same masks.
+        self.rng_states = {f"{_RNG_PREFIX}{i}": v for i, v in enumerate(
+            v for v in self.model.variables if v.path.endswith("seed_generator_state"))}
+        self._train_loop = None
+        self._predict_step = None
+
+    # -- checkpoints ---------------------------------------------------------
+
+    @property
+    def global_step(self) -> int:
+        return int(self.optimizer.global_step.numpy())
+
+    def _checkpoint_values(self) -> dict:
+        return {**self.variables, **self.optimizer.slot_variables(), **self.rng_states}
+
+    def save(self) -> str | None:
+        """Writes model.ckpt-<step> (original names) and the input position, atomically."""
+        step = self.global_step
+        if self._data_checkpoint is not None:
+            self._data_checkpoint.write(self._data_state_prefix(step))
+        if not self.strategy.extended.should_checkpoint:
+            return None
+        prefix = os.path.join(self.config.output_dir, f"model.ckpt-{step}")
+        checkpoints.save_tf1_checkpoint(prefix, self._checkpoint_values(),
+                                        keep=self.config.keep_checkpoint_max)
+        logging.info("Saved checkpoint %s", prefix)
+        return prefix
+
+    def _data_state_prefix(self, step: int) -> str:
+        worker = self.strategy.cluster_resolver.task_id if self.strategy.cluster_resolver else 0
+        return os.path.join(self.config.output_dir, "data_state", f"worker_{worker or 0}",
+                            f"data-{step}")
+
+    def restore(self, init_checkpoint: str | None = None, init_optimizer: bool = False) -> str:
+        """Resumes from output_dir's newest checkpoint, else initialises from `init_checkpoint`.
+
+        Resuming restores everything (model, slots, global_step, RNG states). From
+        `init_checkpoint` only the model is loaded (task heads may be missing), as
+        the original fine-tuning does; with `init_optimizer` (run_pretraining) its
+        Adam slots and global_step are restored too when present.
+        Returns what was restored ("resume", "init" or "scratch").
+        """
+        latest = tf.train.latest_checkpoint(self.config.output_dir)
+        if latest:
+            values = checkpoints.read_checkpoint(latest, include_slots=True)
+            checkpoints.load_weights(self.model, values)
+            self._assign_optimizer_state(values, latest, required=True)
+            logging.info("Resumed from %s at step %d", latest, self.global_step)
+            return "resume"
+        if init_checkpoint:
+            values = checkpoints.read_checkpoint(init_checkpoint, include_slots=init_optimizer)
+            checkpoints.load_weights(self.model, values, allow_missing_heads=True)
+            if init_optimizer:
+                self._assign_optimizer_state(values, init_checkpoint, required=False)
+            return "init"
+        return "scratch"
+
+    def _assign_optimizer_state(self, values: Mapping[str, np.ndarray], source: str,
+                                required: bool) -> None:
+        state = {**self.optimizer.slot_variables(), **self.rng_states}
+        missing = [n for n in state if n not in values]
+        if missing and required and not all(n.startswith(_RNG_PREFIX) for n in missing):
+            raise checkpoints.CheckpointError(
+                f"{source} lacks optimizer state {missing[:5]}; cannot resume exactly")
+        for name, var in state.items():
+            if name in values:
+                var.assign(np.asarray(values[name]).astype(var.dtype.as_numpy_dtype
+                                                          if hasattr(var.dtype, "as_numpy_dtype")
+                                                          else var.dtype))
+        if "global_step" in values:
+            logging.info("Optimizer state restored from %s (global_step %d)", source,
+                         self.global_step)
+
+    # -- training ------------------------------------------------------------
+
+    _data_checkpoint: tf.train.Checkpoint | None = None
+
+    def _replica_step(self, batches):
+        """One optimizer step on this replica: k micro-batches, averaged gradients."""
+        k = len(batches)
+        replicas = self.strategy.num_replicas_in_sync
+        total_loss, grads = 0.0, None
+        for batch in batches:
+            loss, g = self._grad_fn(batch, replicas * k)
+            total_loss += loss
+            grads = g if grads is None else [a + b for a, b in zip(grads, g)]
+        self.optimizer.apply_gradients(grads)
+        return total_loss / k
+
+    def _compute_grads(self, batch, divisor: int):
+        with tf.GradientTape() as tape:
+            loss = self.loss_fn(self.model, batch, True)
+            scaled = self.optimizer.scale_loss(loss / tf.cast(divisor, loss.dtype))
+        grads = tape.gradient(scaled, list(self.variables.values()))
+        # Embedding gradients come as IndexedSlices; Adam updates every row anyway.
+        grads = [tf.convert_to_tensor(g) if g is not None else None for g in grads]
+        return loss, grads
+
+    def _build_train_loop(self):
+        self._grad_fn = tf.function(self._compute_grads, jit_compile=self.config.xla)
+        k = self.config.grad_accum_steps
+
+        @tf.function
+        def loop(iterator, steps):
+            total = tf.constant(0.0)
+            for _ in tf.range(steps):
+                batches = tuple(next(iterator) for _ in range(k))
+                loss = self.strategy.run(self._replica_step, args=(batches,))
+                total += self.strategy.reduce(tf.distribute.ReduceOp.MEAN, loss, axis=None)
+            return total / tf.cast(steps, tf.float32)
+
+        return loop
+
+    def train(self, dataset_fn: DatasetFn, examples_per_step: int) -> dict[str, float]:
+        """Trains to `num_train_steps`, checkpointing and logging; returns the last loss.
+
+        Args:
+          dataset_fn: input_context -> dataset of per-replica micro-batches (it
+            should call `input_context.get_per_replica_batch_size`).
+          examples_per_step: the global batch size times grad_accum_steps, for logs.
+        """
+        cfg = self.config
+        iterator = iter(self.strategy.distribute_datasets_from_function(dataset_fn))
+        self._data_checkpoint = self._iterator_checkpoint(iterator)
+        if self.global_step > 0 and not self._restore_input_position(iterator):
+            # No saved position (or none possible for this strategy): skip what was consumed.
+            consumed = self.global_step * cfg.grad_accum_steps
+            logging.info("Skipping %d input batches to resume the input position", consumed)
+            iterator = iter(self.strategy.distribute_datasets_from_function(
+                lambda ctx: dataset_fn(ctx).skip(consumed)))
+        if self._train_loop is None:
+            self._train_loop = self._build_train_loop()
+        writer = (tf.summary.create_file_writer(os.path.join(cfg.output_dir, "train"))
+                  if self.strategy.extended.should_checkpoint else tf.summary.create_noop_writer())
+        start_step = step = self.global_step
+        start_time = time.time()
+        loss = float("nan")
+        if step >= cfg.num_train_steps:
+            logging.info("Already at step %d of %d; nothing to train.", step, cfg.num_train_steps)
+        while step < cfg.num_train_steps:
+            until_save = cfg.save_checkpoints_steps - step % cfg.save_checkpoints_steps
+            n = min(cfg.iterations_per_loop, cfg.log_every_steps, until_save,
+                    cfg.num_train_steps - step)
+            loop_start = time.time()
+            loss = float(self._train_loop(iterator, tf.constant(n)))
+            step = self.global_step
+            if not math.isfinite(loss):
+                last = tf.train.latest_checkpoint(cfg.output_dir)
+                raise TrainingError(
+                    f"loss is {loss} at step {step}; stopping without saving. The last good "
+                    f"checkpoint is {last or 'none'}. Try a lower --learning_rate, or "
+                    "--mixed_precision=float32.")
+            self._log_progress(writer, step, start_step, n, loss, loop_start, start_time,
+                               examples_per_step)
+            if step % cfg.save_checkpoints_steps == 0 or step >= cfg.num_train_steps:
+                self.save()
+        writer.flush()
+        return {"loss": loss, "global_step": step}
+
+    def _log_progress(self, writer, step, start_step, n, loss, loop_start, start_time,
+                      examples_per_step):
+        now = time.time()
+        lr = float(self.optimizer.learning_rate)
+        eps = n * examples_per_step / max(now - loop_start, 1e-9)
+        done = step - start_step
+        eta = (now - start_time) / done * (self.config.num_train_steps - step) if done else math.inf
+        logging.info("step %d/%d (%.1f%%) loss %.4f lr %.3g | %.1f examples/s | ETA %s",
+                     step, self.config.num_train_steps, 100.0 * step / self.config.num_train_steps,
+                     loss, lr, eps, _format_eta(eta))
+        with writer.as_default(step=step):
+            tf.summary.scalar("loss", loss)
+            tf.summary.scalar("learning_rate", lr)
+            tf.summary.scalar("examples_per_sec", eps)
+
+    @staticmethod
+    def _iterator_checkpoint(iterator) -> tf.train.Checkpoint | None:
+        """A checkpoint of the input position, where tf.data supports it (one replica)."""
+        try:
+            return tf.train.Checkpoint(iterator=iterator)
+        except ValueError:
+            return None
+
+    def _restore_input_position(self, iterator) -> bool:
+        prefix = self._data_state_prefix(self.global_step)
+        if self._data_checkpoint is None or not tf.io.gfile.exists(prefix + ".index"):
+            return False
+        self._data_checkpoint.read(prefix).assert_consumed()
+        logging.info("Input position restored from %s", prefix)
+        return True
+
+    # -- inference -----------------------------------------------------------
+
+    def predict(self, dataset: tf.data.Dataset) -> Iterator[tuple[dict, dict]]:
+        """Yields (batch, outputs) as numpy dicts, model in inference mode, every batch once."""
+        if self._predict_step is None:
+            model = self.model
+
+            @tf.function(jit_compile=self.config.xla, reduce_retracing=True)
+            def forward(batch):
+                return model(models.model_inputs(model, batch), training=False)
+
+            self._predict_step = forward
+        replicas = self.strategy.num_replicas_in_sync
+        if replicas == 1:
+            for batch in dataset:
+                outputs = self._predict_step(batch)
+                yield _to_numpy(batch), _to_numpy(outputs)
+            return
+        def gather(tree):  # strategy.gather on a whole dict keeps one replica only
+            return tf.nest.map_structure(lambda v: self.strategy.gather(v, axis=0).numpy(), tree)
+
+        for batch in self.strategy.experimental_distribute_dataset(dataset):
+            outputs = self.strategy.run(self._predict_step, args=(batch,))
+            yield gather(batch), gather(outputs)
+
+
+def _to_numpy(tree):
+    return tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, tree)
+
+
+def latest_step(output_dir: str) -> int:
+    """The step of the newest model.ckpt-N in output_dir, or 0."""
+    latest = tf.train.latest_checkpoint(output_dir) if tf.io.gfile.isdir(output_dir) else None
+    m = re.search(r"-(\d+)$", latest or "")
+    return int(m.group(1)) if m else 0
