@@ -319,7 +319,8 @@ class LoadReport:
             logging.warning("In checkpoint but not used: %s", name)
 
 
-def load_weights(model, checkpoint: str | Mapping[str, np.ndarray], allow_missing_heads: bool = False,
+def load_weights(model, checkpoint: "str | os.PathLike | Mapping[str, np.ndarray]",
+                 allow_missing_heads: bool = False,
                  allow_missing: Iterable[str] = ()) -> LoadReport:
     """Assigns a checkpoint to `model` by the original TF1 names.
 
@@ -334,6 +335,8 @@ def load_weights(model, checkpoint: str | Mapping[str, np.ndarray], allow_missin
       CheckpointError: a shape does not match, or a required variable is missing
         (the message lists every offending name with its shapes).
     """
+    if isinstance(checkpoint, os.PathLike):
+        checkpoint = os.fspath(checkpoint)
     source = checkpoint if isinstance(checkpoint, str) else "<dict>"
     values = read_checkpoint(checkpoint) if isinstance(checkpoint, str) else checkpoint
     variables = tf1_variables(model)

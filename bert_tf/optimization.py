@@ -121,10 +121,12 @@ class AdamWeightDecay(tf.Module):
 
         Call in replica context (inside `strategy.run`) or with the default strategy.
         Each replica should pass gradients of its loss divided by the number of
-        replicas, so the sum is the mean over replicas. Returns the global norm.
+        replicas, so the sum is the mean over replicas. A None gradient (a variable
+        the loss does not use, like the pooler under the SQuAD head) leaves that
+        variable and its slots untouched, as in the original. Returns the global norm.
         """
-        grads = [tf.convert_to_tensor(g) if g is not None else tf.zeros(v.shape)
-                 for g, v in zip(grads, self.variables_)]
+        used = [i for i, g in enumerate(grads) if g is not None]
+        grads = [tf.convert_to_tensor(grads[i]) for i in used]
         ctx = tf.distribute.get_replica_context()
         if ctx is not None and ctx.num_replicas_in_sync > 1:
             grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
@@ -137,20 +139,21 @@ class AdamWeightDecay(tf.Module):
         if self.clip_norm is not None:
             grads, _ = tf.clip_by_global_norm(grads, self.clip_norm, use_norm=norm)
         if ctx is None:
-            self._apply(tf.distribute.get_strategy(), grads, finite)
+            self._apply(tf.distribute.get_strategy(), used, grads, finite)
         else:
-            ctx.merge_call(self._apply, args=(grads, finite))
+            ctx.merge_call(self._apply, args=(used, grads, finite))
         return norm
 
-    def _apply(self, strategy: tf.distribute.Strategy, grads: Sequence[tf.Tensor],
-               finite: tf.Tensor | None) -> None:
+    def _apply(self, strategy: tf.distribute.Strategy, used: Sequence[int],
+               grads: Sequence[tf.Tensor], finite: tf.Tensor | None) -> None:
         lr = self.learning_rate
         if finite is not None:  # a skipped float16 step changes nothing
             lr = tf.where(finite, lr, 0.0)
-        for i, var in enumerate(self.variables_):
+        for i, grad in zip(used, grads):
+            var = self.variables_[i]
             slots = [self.slots[s][i] for s in self.slot_names]
             strategy.extended.update(_raw(var), self._update_slots,
-                                     args=(grads[i], lr, self.decay[i], finite, *slots),
+                                     args=(grad, lr, self.decay[i], finite, *slots),
                                      group=False)
         if finite is None:
             self.global_step.assign_add(1)

@@ -209,7 +209,8 @@ class Trainer:
         for batch in batches:
             loss, g = self._grad_fn(batch, replicas * k)
             total_loss += loss
-            grads = g if grads is None else [a + b for a, b in zip(grads, g)]
+            grads = g if grads is None else [None if a is None else a + b
+                                             for a, b in zip(grads, g)]
         self.optimizer.apply_gradients(grads)
         return total_loss / k
 

@@ -122,3 +122,14 @@ def test_mirrored_strategy_sums_then_clips():
 def test_unknown_optimizer_name():
     with pytest.raises(ValueError, match="--optimizer='sgd'"):
         optimization.create_optimizer({"w": tf.Variable(1.0)}, 0.1, 1, 0, optimizer="sgd")
+
+
+def test_unused_variable_is_not_decayed():
+    """tf.gradients gives None for unused variables; the original skips them (no weight decay)."""
+    used, unused = tf.Variable([1.0]), tf.Variable([2.0])
+    opt = optimization.AdamWeightDecay({"a/kernel": used, "pooler/kernel": unused}, 0.1,
+                                       num_train_steps=10)
+    opt.apply_gradients([tf.constant([0.5]), None])
+    np.testing.assert_array_equal(unused.numpy(), [2.0])
+    assert used.numpy()[0] != 1.0
+    assert not opt.slot_variables()["pooler/kernel/adam_m"].numpy().any()
