@@ -32,7 +32,9 @@ def to_example(features: Mapping[str, Sequence[int] | Sequence[float] | np.ndarr
     for name, values in features.items():
         arr = np.asarray(values)
         feats[name] = float_feature(arr.ravel()) if arr.dtype.kind == "f" else int_feature(arr.ravel())
-    return tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString()
+    # deterministic: protobuf would otherwise order the feature map differently per process.
+    return tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString(
+        deterministic=True)
 
 
 @contextlib.contextmanager
