@@ -157,13 +157,15 @@ class Trainer:
         return os.path.join(self.config.output_dir, "data_state", f"worker_{worker or 0}",
                             f"data-{step}")
 
-    def restore(self, init_checkpoint: str | None = None, init_optimizer: bool = False) -> str:
+    def restore(self, init_checkpoint: str | None = None, init_optimizer: bool = False,
+                allow_missing_heads: bool = True) -> str:
         """Resumes from output_dir's newest checkpoint, else initialises from `init_checkpoint`.
 
         Resuming restores everything (model, slots, global_step, RNG states). From
-        `init_checkpoint` only the model is loaded (task heads may be missing), as
-        the original fine-tuning does; with `init_optimizer` (run_pretraining) its
-        Adam slots and global_step are restored too when present.
+        `init_checkpoint` only the model is loaded (task heads may be missing unless
+        `allow_missing_heads` is False, as for predicting without training), as the
+        original fine-tuning does; with `init_optimizer` (run_pretraining) its Adam
+        slots and global_step are restored too when present.
         Returns what was restored ("resume", "init" or "scratch").
         """
         latest = tf.train.latest_checkpoint(self.config.output_dir)
@@ -175,7 +177,7 @@ class Trainer:
             return "resume"
         if init_checkpoint:
             values = checkpoints.read_checkpoint(init_checkpoint, include_slots=init_optimizer)
-            checkpoints.load_weights(self.model, values, allow_missing_heads=True)
+            checkpoints.load_weights(self.model, values, allow_missing_heads=allow_missing_heads)
             if init_optimizer:
                 self._assign_optimizer_state(values, init_checkpoint, required=False)
             return "init"

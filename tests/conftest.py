@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import os
 import pathlib
 
@@ -65,3 +66,26 @@ def golden() -> dict:
         pytest.skip(f"{GOLDEN} is absent (../shared/data is not beside the checkout)")
     with np.load(GOLDEN) as g:
         return {k: g[k] for k in g.files}
+
+
+SAMPLE_TEXT = REPO / "data" / "sample_text.txt"
+
+
+def corpus_vocab(corpus: pathlib.Path, path: pathlib.Path) -> str:
+    """A small wordpiece vocab for a corpus: words of more than 6 letters become
+    their first 4 letters + "##" rest, so many words have several pieces."""
+    from bert_tf import tokenization
+
+    basic = tokenization.BasicTokenizer(do_lower_case=True)
+    words = collections.Counter(basic.tokenize(corpus.read_text(encoding="utf-8")))
+    pieces = dict.fromkeys(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+    for w in sorted(words):
+        pieces.update(dict.fromkeys([w[:4], "##" + w[4:]] if len(w) > 6 else [w]))
+    path.write_text("\n".join(pieces) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def sample_vocab(tmp_path_factory) -> str:
+    """A wordpiece vocab built from the bundled data/sample_text.txt."""
+    return corpus_vocab(SAMPLE_TEXT, tmp_path_factory.mktemp("vocab") / "vocab.txt")

@@ -57,22 +57,6 @@ def tiny_options(**kw) -> pt.PretrainingOptions:
     return pt.PretrainingOptions(**base)
 
 
-def corpus_vocab(corpus: pathlib.Path, path: pathlib.Path) -> str:
-    """A small wordpiece vocab for a corpus: words of more than 6 letters become
-    their first 4 letters + "##" rest, so many words have several pieces."""
-    basic = tokenization.BasicTokenizer(do_lower_case=True)
-    words = collections.Counter(basic.tokenize(corpus.read_text(encoding="utf-8")))
-    pieces = dict.fromkeys(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
-    for w in sorted(words):
-        pieces.update(dict.fromkeys([w[:4], "##" + w[4:]] if len(w) > 6 else [w]))
-    path.write_text("\n".join(pieces) + "\n", encoding="utf-8")
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def sample_vocab(tmp_path_factory) -> str:
-    return corpus_vocab(SAMPLE, tmp_path_factory.mktemp("vocab") / "vocab.txt")
-
 
 def read_records(path) -> list[bytes]:
     return [r.numpy() for r in tf.data.TFRecordDataset(str(path))]

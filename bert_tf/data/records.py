@@ -105,6 +105,16 @@ def find_corrupt_file(files: Sequence[str]) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def reading(files: Sequence[str]) -> Iterator[None]:
+    """Turns tf.data's anonymous corrupt-record error into one that names the file."""
+    try:
+        yield
+    except tf.errors.DataLossError as e:
+        raise RecordError(find_corrupt_file(files) or f"corrupt TFRecord input among {list(files)}: "
+                          f"{e.message}") from None
+
+
 def dataset(files: Sequence[str], name_to_features: Mapping, batch_size: int, is_training: bool,
             drop_remainder: bool | None = None, shuffle_buffer: int = 100, seed: int | None = None,
             input_context: tf.distribute.InputContext | None = None,

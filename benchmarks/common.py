@@ -1,0 +1,62 @@
+"""Shared benchmark helpers: timing (median of repeats, warm-up excluded) and matmul peak."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from typing import Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+BERT_BASE = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                 intermediate_size=3072, max_position_embeddings=512, type_vocab_size=2)
+
+
+def encoder_flops(batch: int, seq: int, layers: int = 12, hidden: int = 768,
+                  intermediate: int = 3072) -> float:
+    """Forward FLOPs: 2 x (matmul params) x tokens + attention scores and context."""
+    per_token = 2 * layers * (4 * hidden * hidden + 2 * hidden * intermediate)
+    attention = 2 * 2 * layers * seq * seq * hidden
+    return batch * (seq * per_token + attention)
+
+
+def median_time(fn: Callable[[], object], warmup: int = 2, repeats: int = 5,
+                min_seconds: float = 0.0) -> float:
+    """Median wall time of fn() (which must block until done) after `warmup` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    while len(times) < repeats or sum(times) < min_seconds:
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def matmul_peak(dtype: tf.DType, n: int = 2048) -> float:
+    """This machine's tf.matmul throughput on n x n, in GFLOP/s (median of repeats)."""
+    a = tf.random.normal([n, n], dtype=tf.float32)
+    a, b = tf.cast(a, dtype), tf.cast(tf.transpose(a), dtype)
+    f = tf.function(lambda x, y: tf.matmul(x, y))
+    seconds = median_time(lambda: f(a, b).numpy(), warmup=3, repeats=10)
+    return 2 * n ** 3 / seconds / 1e9
+
+
+def random_inputs(batch: int, seq: int, vocab: int = 30522, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(1000, vocab, size=(batch, seq)).astype(np.int32)
+    return {"input_word_ids": ids, "input_mask": np.ones_like(ids),
+            "input_type_ids": np.zeros_like(ids)}
+
+
+def print_table(rows: list[dict], columns: list[str]) -> None:
+    widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for r in rows:
+        print("  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(columns, widths)))

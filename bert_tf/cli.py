@@ -1,0 +1,261 @@
+"""Command-line layer shared by the entry scripts: the original's flags, defined once.
+
+Only the top-level scripts import this module; the library proper never reads
+flags. Every original flag keeps its name, default and meaning; additions are
+marked "(new)".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from typing import Callable
+
+import tensorflow as tf
+from absl import app, flags
+
+from bert_tf import tokenization, training
+from bert_tf.data import records
+from bert_tf.config import BertConfig
+
+FLAGS = flags.FLAGS
+
+
+def define_model_flags(max_seq_length: int = 128, vocab: bool = True) -> None:
+    """bert_config_file, init_checkpoint, max_seq_length (+ vocab_file, do_lower_case)."""
+    flags.DEFINE_string(
+        "bert_config_file", None,
+        "The config json file corresponding to the pre-trained BERT model. This specifies the "
+        "model architecture. A Hugging Face config.json works too. Defaults to the one beside "
+        "--init_checkpoint.")
+    flags.DEFINE_string(
+        "init_checkpoint", None,
+        "Initial checkpoint (usually from a pre-trained BERT model): an original TF1 "
+        "bert_model.ckpt, a TF Model Garden checkpoint, a Hugging Face model.safetensors or "
+        "directory, or a registry name such as uncased_L-12_H-768_A-12.")
+    flags.DEFINE_integer(
+        "max_seq_length", max_seq_length,
+        "The maximum total input sequence length after WordPiece tokenization. Sequences longer "
+        "than this will be truncated, and sequences shorter than this will be padded.")
+    if vocab:
+        flags.DEFINE_string("vocab_file", None,
+                            "The vocabulary file that the BERT model was trained on. Defaults to "
+                            "the one beside --init_checkpoint.")
+        flags.DEFINE_bool("do_lower_case", True,
+                          "Whether to lower case the input text. Should be True for uncased "
+                          "models and False for cased models.")
+
+
+def define_tpu_flags() -> None:
+    """The original's TPU flags; --use_tpu means --distribution_strategy=tpu."""
+    flags.DEFINE_bool("use_tpu", False, "Whether to use TPU or GPU/CPU.")
+    flags.DEFINE_string(
+        "tpu_name", None,
+        "The Cloud TPU to use for training. This should be either the name used when creating "
+        "the Cloud TPU, or a grpc://ip.address.of.tpu:8470 url.")
+    flags.DEFINE_string("tpu_zone", None, "[Optional] GCE zone where the Cloud TPU is located.")
+    flags.DEFINE_string("gcp_project", None, "[Optional] Project name for the Cloud TPU.")
+    flags.DEFINE_string("master", None, "[Optional] TensorFlow master URL.")
+    flags.DEFINE_integer("num_tpu_cores", 8,
+                         "Only used if `use_tpu` is True. Total number of TPU cores to use.")
+
+
+def define_runtime_flags() -> None:
+    """New flags (additions to the original) for devices, precision and speed."""
+    flags.DEFINE_enum("distribution_strategy", "default", list(training.STRATEGIES),
+                      "(new) tf.distribute strategy: default (CPU or one GPU), one_device, "
+                      "mirrored (all local GPUs), multi_worker_mirrored (TF_CONFIG), tpu.")
+    flags.DEFINE_enum("mixed_precision", "float32", list(training.PRECISIONS),
+                      "(new) Keras dtype policy. mixed_bfloat16 for CPUs with AMX and TPUs, "
+                      "mixed_float16 for GPUs (with dynamic loss scaling).")
+    flags.DEFINE_bool("xla", False, "(new) Compile the model step with XLA (jit_compile).")
+    flags.DEFINE_integer("seed", 12345, "(new) Random seed for initialisation, dropout and shuffling.")
+
+
+def define_train_flags(epochs: bool = True, lr: float = 5e-5, train_batch_size: int = 32) -> None:
+    """Training flags common to the scripts (the original's) plus the new loop controls."""
+    flags.DEFINE_string("output_dir", None,
+                        "The output directory where the model checkpoints will be written.")
+    flags.DEFINE_bool("do_train", False, "Whether to run training.")
+    flags.DEFINE_integer("train_batch_size", train_batch_size, "Total batch size for training.")
+    flags.DEFINE_float("learning_rate", lr, "The initial learning rate for Adam.")
+    if epochs:
+        flags.DEFINE_float("num_train_epochs", 3.0, "Total number of training epochs to perform.")
+        flags.DEFINE_float("warmup_proportion", 0.1,
+                           "Proportion of training to perform linear learning rate warmup for. "
+                           "E.g., 0.1 = 10% of training.")
+    flags.DEFINE_integer("save_checkpoints_steps", 1000, "How often to save the model checkpoint.")
+    flags.DEFINE_integer("iterations_per_loop", 1000,
+                         "How many steps to make in each estimator call (here: steps per "
+                         "tf.function call).")
+    flags.DEFINE_integer("keep_checkpoint_max", 5, "(new) How many recent checkpoints to keep.")
+    flags.DEFINE_integer("log_every_steps", 100, "(new) Log progress every this many steps.")
+    flags.DEFINE_integer("grad_accum_steps", 1,
+                         "(new) Accumulate gradients over this many micro-batches per step; "
+                         "train_batch_size is the effective batch.")
+    flags.DEFINE_enum("optimizer", "adamw", ["adamw", "lamb"],
+                      "(new) adamw = the original AdamWeightDecay; lamb = LAMB.")
+    define_runtime_flags()
+    define_tpu_flags()
+
+
+@dataclasses.dataclass
+class ModelFiles:
+    """What the model flags resolve to."""
+
+    config: BertConfig
+    init_checkpoint: str | None
+    vocab_file: str | None
+
+
+def resolve_model_files(require_checkpoint: bool = False) -> ModelFiles:
+    """Reads --bert_config_file / --init_checkpoint / --vocab_file with clear errors.
+
+    A registry name or a checkpoint directory fills in the config and vocab beside it.
+    """
+    init = FLAGS.init_checkpoint
+    config_file = FLAGS.bert_config_file
+    vocab_file = getattr(FLAGS, "vocab_file", None)
+    if init and not any(tf.io.gfile.exists(init + s) for s in ("", ".index")):
+        from bert_tf import pretrained  # a registry name, not a path
+
+        files = pretrained.resolve_init_checkpoint(init)
+        if files is not None:
+            init = files.checkpoint
+            config_file = config_file or files.config_file
+            vocab_file = vocab_file or files.vocab_file
+    if init and not config_file:
+        config_file = _beside(init, ("bert_config.json", "config.json"))
+    if vocab_file is None and init and hasattr(FLAGS, "vocab_file"):
+        vocab_file = _beside(init, ("vocab.txt",))
+    if not config_file:
+        raise flags.ValidationError("--bert_config_file is required (or an --init_checkpoint with "
+                                    "bert_config.json beside it)")
+    if require_checkpoint and not init:
+        raise flags.ValidationError("--init_checkpoint is required")
+    if hasattr(FLAGS, "vocab_file") and not vocab_file:
+        raise flags.ValidationError("--vocab_file is required (or an --init_checkpoint with "
+                                    "vocab.txt beside it)")
+    config = BertConfig.from_json_file(config_file)
+    if FLAGS.max_seq_length > config.max_position_embeddings:
+        raise flags.ValidationError(
+            f"Cannot use sequence length {FLAGS.max_seq_length} because the BERT model was only "
+            f"trained up to sequence length {config.max_position_embeddings}")
+    if hasattr(FLAGS, "do_lower_case"):
+        tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case, FLAGS.init_checkpoint)
+    return ModelFiles(config, init, vocab_file)
+
+
+def _beside(checkpoint: str, names: tuple[str, ...]) -> str | None:
+    directory = checkpoint if os.path.isdir(checkpoint) else os.path.dirname(checkpoint)
+    for name in names:
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def load_tokenizer(vocab_file: str, config: BertConfig) -> tokenization.FullTokenizer:
+    """The tokenizer, refusing a vocab with ids the model's embedding table cannot hold."""
+    tokenizer = tokenization.FullTokenizer(vocab_file, do_lower_case=FLAGS.do_lower_case)
+    largest = max(tokenizer.vocab.values())
+    if largest >= config.vocab_size:
+        raise flags.ValidationError(
+            f"--vocab_file {vocab_file} has ids up to {largest} but the model's vocab_size is "
+            f"{config.vocab_size}: the vocab does not belong to this bert_config")
+    return tokenizer
+
+
+def strategy_from_flags():
+    training.set_precision(FLAGS.mixed_precision)
+    return training.build_strategy(FLAGS.distribution_strategy, FLAGS.use_tpu, FLAGS.tpu_name,
+                                   FLAGS.tpu_zone, FLAGS.gcp_project, FLAGS.master)
+
+
+def train_config(num_train_steps: int, num_warmup_steps: int) -> training.TrainConfig:
+    return training.TrainConfig(
+        output_dir=FLAGS.output_dir, num_train_steps=num_train_steps,
+        learning_rate=FLAGS.learning_rate, num_warmup_steps=num_warmup_steps,
+        save_checkpoints_steps=FLAGS.save_checkpoints_steps,
+        iterations_per_loop=FLAGS.iterations_per_loop, log_every_steps=FLAGS.log_every_steps,
+        keep_checkpoint_max=FLAGS.keep_checkpoint_max, grad_accum_steps=FLAGS.grad_accum_steps,
+        optimizer=FLAGS.optimizer, xla=FLAGS.xla, seed=FLAGS.seed)
+
+
+def steps_for_epochs(num_examples: int) -> tuple[int, int]:
+    """The original: int(examples / batch * epochs) steps, int(steps * warmup_proportion) warmup."""
+    steps = int(num_examples / FLAGS.train_batch_size * FLAGS.num_train_epochs)
+    return steps, int(steps * FLAGS.warmup_proportion)
+
+
+def check_batch_size(name: str, grad_accum: int = 1) -> int:
+    """Per-step batch size flag -> micro-batch size, with a clear error if it does not divide."""
+    batch = getattr(FLAGS, name)
+    if batch < 1:
+        raise flags.ValidationError(f"--{name} must be >= 1, got {batch}")
+    if batch % grad_accum:
+        raise flags.ValidationError(f"--{name}={batch} is not divisible by "
+                                    f"--grad_accum_steps={grad_accum}")
+    return batch // grad_accum
+
+
+def make_trainer(model_fn: Callable[[], "tf.keras.Model"], loss_fn: training.LossFn,
+                 num_train_steps: int = 0, num_warmup_steps: int = 0) -> training.Trainer:
+    """A Trainer on the strategy and precision the flags ask for."""
+    strategy = strategy_from_flags()
+    return training.Trainer(model_fn, loss_fn, train_config(num_train_steps, num_warmup_steps),
+                            strategy)
+
+
+def fit(trainer: training.Trainer, record_files: list[str], name_to_features: dict,
+        init_checkpoint: str | None) -> None:
+    """Restores (resume or init) and trains on TFRecord features, as every fine-tuning script."""
+    micro_batch = check_batch_size("train_batch_size", FLAGS.grad_accum_steps)
+    trainer.restore(init_checkpoint)
+
+    def dataset_fn(ctx: tf.distribute.InputContext) -> tf.data.Dataset:
+        return records.dataset(record_files, name_to_features,
+                               ctx.get_per_replica_batch_size(micro_batch), is_training=True,
+                               seed=FLAGS.seed, input_context=ctx)
+
+    with records.reading(record_files):
+        trainer.train(dataset_fn, FLAGS.train_batch_size)
+
+
+def restore_for_inference(trainer: training.Trainer, init_checkpoint: str | None,
+                          trained: bool) -> None:
+    """After training the weights are in place; otherwise the newest checkpoint in
+    output_dir or --init_checkpoint, which must then include the task head."""
+    if trained:
+        return
+    how = trainer.restore(init_checkpoint, allow_missing_heads=False)
+    if how == "scratch":
+        raise flags.ValidationError("nothing to predict with: pass --do_train or an "
+                                    "--init_checkpoint (or an --output_dir) with a fine-tuned model")
+
+
+def make_output_dir() -> str:
+    if not FLAGS.output_dir:
+        raise flags.ValidationError("--output_dir is required")
+    tf.io.gfile.makedirs(FLAGS.output_dir)
+    return FLAGS.output_dir
+
+
+def run(main: Callable[[list[str]], None]) -> None:
+    """absl's app.run, printing expected errors as one clear line instead of a traceback.
+
+    Set BERT_TF_TRACEBACK=1 to see the full traceback.
+    """
+    def wrapped(argv: list[str]) -> None:
+        if len(argv) > 1:
+            raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        try:
+            main(argv)
+        except (ValueError, OSError, KeyError, flags.Error, training.TrainingError) as e:
+            if os.environ.get("BERT_TF_TRACEBACK"):
+                raise
+            print(f"{os.path.basename(sys.argv[0])}: error: {e}", file=sys.stderr)
+            sys.exit(2)
+
+    app.run(wrapped)

@@ -1,0 +1,68 @@
+"""Per-task losses with the original's normalisations: (model, batch, training) -> loss.
+
+Each returns the scalar loss of one replica's batch; the training loop averages
+replicas and accumulation steps.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import keras
+import tensorflow as tf
+
+from bert_tf.models import model_inputs
+
+
+def _ce(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """-log softmax(logits)[label], float32."""
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(tf.cast(labels, tf.int32),
+                                                          tf.cast(logits, tf.float32))
+
+
+def pretraining_losses(outputs: Mapping[str, tf.Tensor], batch: Mapping[str, tf.Tensor]
+                       ) -> dict[str, tf.Tensor]:
+    """The original's MLM and NSP losses and their per-example values.
+
+    MLM: sum(w * ce) / (sum(w) + 1e-5) over the masked positions, weighted by
+    `masked_lm_weights` (0 for padding predictions). NSP: mean ce over the batch.
+    """
+    weights = tf.cast(batch["masked_lm_weights"], tf.float32)
+    mlm_ce = _ce(batch["masked_lm_ids"], outputs["mlm_logits"])  # [batch, predictions]
+    mlm_loss = tf.reduce_sum(weights * mlm_ce) / (tf.reduce_sum(weights) + 1e-5)
+    nsp_ce = _ce(tf.reshape(batch["next_sentence_labels"], [-1]), outputs["nsp_logits"])
+    nsp_loss = tf.reduce_mean(nsp_ce)
+    return {"masked_lm_loss": mlm_loss, "next_sentence_loss": nsp_loss,
+            "masked_lm_example_loss": mlm_ce, "next_sentence_example_loss": nsp_ce}
+
+
+def pretraining_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool) -> tf.Tensor:
+    """Total pretraining loss = MLM + NSP."""
+    losses = pretraining_losses(model(model_inputs(model, batch), training=training), batch)
+    return losses["masked_lm_loss"] + losses["next_sentence_loss"]
+
+
+def classification_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool
+                        ) -> tf.Tensor:
+    """run_classifier: mean cross entropy; mean squared error when num_labels == 1 (STS-B)."""
+    logits = model(model_inputs(model, batch), training=training)["logits"]
+    if logits.shape[-1] == 1:
+        labels = tf.cast(tf.reshape(batch["label_ids"], [-1]), tf.float32)
+        return tf.reduce_mean(tf.square(logits[:, 0] - labels))
+    return tf.reduce_mean(_ce(tf.reshape(batch["label_ids"], [-1]), logits))
+
+
+def span_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool) -> tf.Tensor:
+    """run_squad: (mean ce of the start position + mean ce of the end position) / 2."""
+    out = model(model_inputs(model, batch), training=training)
+    start = tf.reduce_mean(_ce(tf.reshape(batch["start_positions"], [-1]), out["start_logits"]))
+    end = tf.reduce_mean(_ce(tf.reshape(batch["end_positions"], [-1]), out["end_logits"]))
+    return (start + end) / 2.0
+
+
+def tagging_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool) -> tf.Tensor:
+    """run_ner: ce averaged over labelled positions (each word's first wordpiece)."""
+    logits = model(model_inputs(model, batch), training=training)["logits"]
+    weights = tf.cast(batch["label_weights"], tf.float32)
+    ce = _ce(tf.maximum(batch["label_ids"], 0), logits)
+    return tf.math.divide_no_nan(tf.reduce_sum(weights * ce), tf.reduce_sum(weights))
