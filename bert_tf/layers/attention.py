@@ -30,11 +30,11 @@ class SelfAttention(keras.layers.Layer):
     """softmax(Q K^T / sqrt(H) + mask) V over N heads.
 
     Call arguments:
-      x: float Tensor [B, F, D].
+      x: float Tensor [B * F, D] (self-attention: F = T).
       input_mask: int Tensor [B, T], 1 for tokens to attend to, 0 for padding.
 
     Returns:
-      Tensor [B, F, D], the heads' contexts concatenated (before the output dense).
+      Tensor [B * F, D], the heads' contexts concatenated (before the output dense).
     """
 
     def __init__(self, num_heads: int, head_size: int, dropout_rate: float = 0.1,
@@ -55,13 +55,13 @@ class SelfAttention(keras.layers.Layer):
             dense.build(input_shape)
         self.built = True
 
-    def _heads(self, x: tf.Tensor) -> tf.Tensor:
-        """[B, S, D] -> [B, N, S, H]."""
-        b, s = tf.shape(x)[0], tf.shape(x)[1]
+    def _heads(self, x: tf.Tensor, b: tf.Tensor, s: tf.Tensor) -> tf.Tensor:
+        """[B * S, D] -> [B, N, S, H]."""
         return tf.transpose(tf.reshape(x, [b, s, self.num_heads, self.head_size]), [0, 2, 1, 3])
 
     def call(self, x, input_mask, training=None):
-        q, k, v = self._heads(self.query(x)), self._heads(self.key(x)), self._heads(self.value(x))
+        b, s = tf.shape(input_mask)[0], tf.shape(input_mask)[1]
+        q, k, v = (self._heads(dense(x), b, s) for dense in (self.query, self.key, self.value))
         # [B, N, F, T]; scaled after the product, in the original's order.
         scores = tf.matmul(q, k, transpose_b=True) * (1.0 / math.sqrt(float(self.head_size)))
         # Softmax in float32 even under mixed precision.
@@ -69,8 +69,7 @@ class SelfAttention(keras.layers.Layer):
         probs = tf.cast(tf.nn.softmax(scores), self.compute_dtype)
         probs = self.dropout(probs, training=training)
         context = tf.transpose(tf.matmul(probs, v), [0, 2, 1, 3])  # [B, F, N, H]
-        b, f = tf.shape(x)[0], tf.shape(x)[1]
-        return tf.reshape(context, [b, f, self.num_heads * self.head_size])
+        return tf.reshape(context, [-1, self.num_heads * self.head_size])
 
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads,

@@ -61,12 +61,16 @@ class TransformerBlock(keras.layers.Layer):
         self.built = True
 
     def call(self, x, input_mask, training=None):
-        attn = self.attention_output(self.attention(x, input_mask, training=training))
-        attn = self.dropout(attn, training=training)
+        shape = tf.shape(x)
+        # Dense layers on a [batch * seq, hidden] matrix, as the original's
+        # reshape_to_matrix: plain MatMuls that oneDNN fuses with bias and GELU.
+        x = tf.reshape(x, [-1, self.hidden_size])
+        attn = self.attention(x, input_mask, training=training)
+        attn = self.dropout(self.attention_output(attn), training=training)
         h = self.attention_layer_norm(x + tf.cast(attn, x.dtype))
         out = self.output_dense(self.intermediate(h))
         out = self.dropout(out, training=training)
-        return self.output_layer_norm(h + tf.cast(out, h.dtype))
+        return tf.reshape(self.output_layer_norm(h + tf.cast(out, h.dtype)), shape)
 
     def get_config(self):
         return {**super().get_config(), "hidden_size": self.hidden_size,
