@@ -300,7 +300,8 @@ class GenericProcessor(DataProcessor):
         else:
             rows = read_tsv(path, "," if path.endswith(".csv") else "\t",
                             '"' if path.endswith(".csv") else None)
-            records_ = _rows_to_records(rows, self._columns(), path)
+            records_ = _rows_to_records(rows, self._columns(), path,
+                                        optional=self.label_column if set_type == "test" else None)
         examples = []
         for line, rec in records_:
             text_a = self._get(rec, self.text_a_column, path, line)
@@ -349,15 +350,16 @@ def _read_jsonl(path: str) -> list[tuple[int, dict]]:
     return out
 
 
-def _rows_to_records(rows: list[list[str]], columns: list[str], path: str
-                     ) -> list[tuple[int, dict]]:
+def _rows_to_records(rows: list[list[str]], columns: list[str], path: str,
+                     optional: str | None = None) -> list[tuple[int, dict]]:
     """Rows -> (line, {column: value}). Integer columns index rows of a header-less file;
-    names are looked up in the header line. A column a row lacks is left out (test labels)."""
+    names are looked up in the header line. A column a row lacks is left out, and the
+    `optional` column (test labels) may be absent from the header."""
     if all(c.lstrip("-").isdigit() for c in columns):
         return [(i, {c: row[int(c)] for c in columns if -len(row) <= int(c) < len(row)})
                 for i, row in enumerate(rows, start=1) if row]
     header = rows[0]
-    missing = [c for c in columns if c not in header]
+    missing = [c for c in columns if c not in header and c != optional]
     if missing:
         raise DataError(f"{path}: the header {header} lacks the column(s) {missing}")
     out = []
