@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import random
 
+import tensorflow as tf
 from absl import flags, logging
 
 from bert_tf import cli, models, squad_eval, tasks
@@ -81,8 +82,7 @@ def train(trainer, train_examples, tokenizer, init_checkpoint) -> None:
             init_checkpoint)
 
 
-def predict(trainer, tokenizer) -> dict:
-    examples = squad.read_squad_examples(FLAGS.predict_file, False, FLAGS.version_2_with_negative)
+def predict(trainer, tokenizer, examples) -> dict:
     writer, features = _features(examples, tokenizer, False, "eval.tf_record")
     logging.info("***** Running predictions *****\n  Num orig examples = %d\n  Num split "
                  "examples = %d\n  Batch size = %d", len(examples), len(features),
@@ -134,6 +134,10 @@ def main(_):
         raise ValueError("If `do_train` is True, then `train_file` must be specified.")
     if FLAGS.do_predict and not FLAGS.predict_file:
         raise ValueError("If `do_predict` is True, then `predict_file` must be specified.")
+    for flag in ("train_file", "predict_file"):
+        path = getattr(FLAGS, flag)
+        if path and not tf.io.gfile.exists(path):
+            raise FileNotFoundError(f"--{flag} {path!r} does not exist")
     files = cli.resolve_model_files()
     squad.check_lengths(FLAGS.max_seq_length, FLAGS.doc_stride, FLAGS.max_query_length)
     cli.make_output_dir()
@@ -149,8 +153,10 @@ def main(_):
     if FLAGS.do_train:
         train(trainer, train_examples, tokenizer, files.init_checkpoint)
     if FLAGS.do_predict:
+        examples = squad.read_squad_examples(FLAGS.predict_file, False,
+                                             FLAGS.version_2_with_negative)
         cli.restore_for_inference(trainer, files.init_checkpoint, FLAGS.do_train)
-        predict(trainer, tokenizer)
+        predict(trainer, tokenizer, examples)
 
 
 if __name__ == "__main__":

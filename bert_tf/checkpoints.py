@@ -321,7 +321,7 @@ class LoadReport:
 
 def load_weights(model, checkpoint: "str | os.PathLike | Mapping[str, np.ndarray]",
                  allow_missing_heads: bool = False,
-                 allow_missing: Iterable[str] = ()) -> LoadReport:
+                 allow_missing: Iterable[str] = (), source: str | None = None) -> LoadReport:
     """Assigns a checkpoint to `model` by the original TF1 names.
 
     Args:
@@ -330,6 +330,7 @@ def load_weights(model, checkpoint: "str | os.PathLike | Mapping[str, np.ndarray
       allow_missing_heads: leave head variables (`cls/*`, `output_*`) initialised
         when the checkpoint lacks them, e.g. fine-tuning from `bert_model.ckpt`.
       allow_missing: regexes of further TF1 names that may be absent.
+      source: the checkpoint's name in messages, when `checkpoint` is a dict.
 
     Raises:
       CheckpointError: a shape does not match, or a required variable is missing
@@ -337,7 +338,7 @@ def load_weights(model, checkpoint: "str | os.PathLike | Mapping[str, np.ndarray
     """
     if isinstance(checkpoint, os.PathLike):
         checkpoint = os.fspath(checkpoint)
-    source = checkpoint if isinstance(checkpoint, str) else "<dict>"
+    source = checkpoint if isinstance(checkpoint, str) else (source or "<dict>")
     values = read_checkpoint(checkpoint) if isinstance(checkpoint, str) else checkpoint
     variables = tf1_variables(model)
     allowed = [re.compile(p) for p in allow_missing]
@@ -360,8 +361,12 @@ def load_weights(model, checkpoint: "str | os.PathLike | Mapping[str, np.ndarray
     if required:
         shown = "\n".join(f"  {n} {list(variables[n].shape)}" for n in required[:20])
         more = f"\n  ... and {len(required) - 20} more" if len(required) > 20 else ""
+        hint = ""
+        if all(n.startswith(_HEAD_PREFIXES) for n in required):
+            hint = ("\n(the checkpoint has no head for this task: fine-tune with --do_train, "
+                    "or pass a checkpoint fine-tuned for it)")
         raise CheckpointError(f"{len(required)} model variables are missing from {source}:\n"
-                              f"{shown}{more}")
+                              f"{shown}{more}{hint}")
     unused = [n for n in values if n not in variables and not _SKIPPED.search(n)]
     extra_encoder = [n for n in unused if n.startswith("bert/")]
     if extra_encoder:

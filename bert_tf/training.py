@@ -171,13 +171,14 @@ class Trainer:
         latest = tf.train.latest_checkpoint(self.config.output_dir)
         if latest:
             values = checkpoints.read_checkpoint(latest, include_slots=True)
-            checkpoints.load_weights(self.model, values)
+            checkpoints.load_weights(self.model, values, source=latest)
             self._assign_optimizer_state(values, latest, required=True)
             logging.info("Resumed from %s at step %d", latest, self.global_step)
             return "resume"
         if init_checkpoint:
             values = checkpoints.read_checkpoint(init_checkpoint, include_slots=init_optimizer)
-            checkpoints.load_weights(self.model, values, allow_missing_heads=allow_missing_heads)
+            checkpoints.load_weights(self.model, values, allow_missing_heads=allow_missing_heads,
+                                     source=init_checkpoint)
             if init_optimizer:
                 self._assign_optimizer_state(values, init_checkpoint, required=False)
             return "init"
