@@ -253,26 +253,44 @@ def _is_punctuation(char: str) -> bool:
     return unicodedata.category(char).startswith("P")
 
 
-def _char_class(chars: Sequence[str]) -> str:
-    return "[" + "".join(re.escape(c) for c in chars) + "]"
-
-
 @functools.lru_cache(maxsize=None)
-def _tables() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
-    """Regexes for characters to drop, whitespace, and punctuation, from one unicodedata scan."""
-    drop, space, punct = [], [], []
+def character_classes() -> dict[str, str]:
+    """The original's character classes, from one scan of `unicodedata`.
+
+    "drop": removed by clean_text (NUL, U+FFFD, Cc/Cf controls except tab/newline/CR);
+    "space": turned into " " by clean_text (space, tab, newline, CR, Zs);
+    "punct": split off as single tokens (ASCII symbols and Unicode P*);
+    "mark": combining marks (Mn), dropped with the accents when lowercasing;
+    "split": what str.split() splits on (Python's isspace).
+    """
+    classes: dict[str, list[str]] = {k: [] for k in ("drop", "space", "punct", "mark", "split")}
     # Planes 4-13 hold no assigned characters and 15-16 only private use (Co), so
     # skipping them changes nothing and makes this scan 4x faster.
     for cp in itertools.chain(range(0x40000), range(0xE0000, 0xF0000)):
         c = chr(cp)
         if cp == 0 or cp == 0xFFFD or _is_control(c):
-            drop.append(c)
+            classes["drop"].append(c)
         elif _is_whitespace(c):
-            space.append(c)
+            classes["space"].append(c)
         if _is_punctuation(c):
-            punct.append(c)
-    p = _char_class(punct)
-    return (re.compile(_char_class(drop)), re.compile(_char_class(space)),
+            classes["punct"].append(c)
+        if unicodedata.category(c) == "Mn":
+            classes["mark"].append(c)
+        if c.isspace():
+            classes["split"].append(c)
+    return {k: "".join(v) for k, v in classes.items()}
+
+
+def _char_class(chars: str) -> str:
+    return "[" + "".join(re.escape(c) for c in chars) + "]"
+
+
+@functools.lru_cache(maxsize=None)
+def _tables() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """Regexes for characters to drop, whitespace, and punctuation."""
+    classes = character_classes()
+    p = _char_class(classes["punct"])
+    return (re.compile(_char_class(classes["drop"])), re.compile(_char_class(classes["space"])),
             re.compile(f"{p}|[^{p[1:-1]}]+"))
 
 

@@ -1,0 +1,239 @@
+"""In-graph BERT preprocessing with tensorflow-text: the ids of `tokenization.FullTokenizer`.
+
+`BertPreprocessor` turns raw strings into `input_word_ids`, `input_mask` and
+`input_type_ids` inside a TensorFlow graph, so a SavedModel can take text. Every
+step reproduces the original Python tokenizer:
+
+  clean text     drop NUL, U+FFFD and controls; whitespace (incl. Zs) -> " "
+  CJK            spaces around the original's CJK ideograph ranges
+  lower case     lower, NFD, drop combining marks (Mn)      (uncased models)
+  split          on Python whitespace and on punctuation (kept as tokens)
+  WordPiece      greedy longest match, "##" continuations, > 200 characters -> [UNK]
+  pack           [CLS] a [SEP] (b [SEP]), pairs truncated from the longer side
+
+The character classes are the Python tokenizer's own (`tokenization.character_classes`),
+so the two agree character for character. Where Python's Unicode tables and
+TensorFlow's ICU differ (characters added in recent Unicode versions), the few
+differing lower-case and NFD mappings are corrected with explicit tables.
+"""
+
+from __future__ import annotations
+
+import itertools
+import unicodedata
+
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from bert_tf import tokenization
+
+MAX_CHARS_PER_WORD = 200  # the original WordpieceTokenizer's max_input_chars_per_word
+# Private-use code points that stand in for characters whose NFD differs between
+# Python and ICU while NFD runs (private use is never decomposed).
+_PLACEHOLDER_BASE = 0xF0000
+
+
+def _re2_class(chars: str) -> str:
+    """A RE2 character class of `chars`, as \\x{...} ranges."""
+    cps = sorted({ord(c) for c in chars})
+    ranges, start, prev = [], None, None
+    for cp in cps:
+        if start is None:
+            start = prev = cp
+        elif cp == prev + 1:
+            prev = cp
+        else:
+            ranges.append((start, prev))
+            start = prev = cp
+    if start is not None:
+        ranges.append((start, prev))
+    body = "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges)
+    return f"[{body}]"
+
+
+def _unicode_fixups() -> tuple[dict[int, int], dict[int, int]]:
+    """Where TensorFlow's lower() or NFD disagree with Python's, over all code points.
+
+    Both are Unicode-version differences (characters one side does not know yet).
+    Returns {code point: Python's lower() of it} and {code point: Python's NFD of it},
+    each a single character; during the TensorFlow op these characters are hidden
+    behind private-use placeholders and then replaced by Python's result.
+    """
+    cps = [cp for cp in itertools.chain(range(1, 0x40000), range(0xE0000, 0xF0000))
+           if not 0xD800 <= cp < 0xE000]
+    chars = [chr(cp) for cp in cps]
+    lowered = tf.strings.lower(tf.constant(chars), encoding="utf-8").numpy()
+    nfd = tf_text.normalize_utf8(tf.constant(chars), "NFD").numpy()
+    lower, decompose = {}, {}
+    for cp, c, lo, d in zip(cps, chars, lowered, nfd):
+        for table, ours, theirs in ((lower, c.lower(), lo), (decompose, unicodedata.normalize(
+                "NFD", c), d)):
+            if ours != theirs.decode("utf-8", "replace"):
+                if len(ours) != 1:
+                    raise NotImplementedError(f"U+{cp:04X}: TensorFlow's Unicode tables differ "
+                                              "from Python's in a way this module cannot mend")
+                table[cp] = ord(ours)
+    return lower, decompose
+
+
+_FIXUPS: tuple[dict[int, int], dict[int, int]] | None = None
+
+
+def _fixups() -> tuple[dict[int, int], dict[int, int]]:
+    global _FIXUPS
+    if _FIXUPS is None:
+        _FIXUPS = _unicode_fixups()
+    return _FIXUPS
+
+
+class _CodePointMap(tf.Module):
+    """Replaces code points one for one through a fixed mapping (others unchanged)."""
+
+    def __init__(self, mapping: dict[int, int]):
+        super().__init__()
+        self.empty = not mapping
+        if not self.empty:
+            self.table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+                tf.constant(list(mapping), tf.int32), tf.constant(list(mapping.values()), tf.int32)),
+                -1)
+
+    def __call__(self, texts: tf.Tensor) -> tf.Tensor:
+        if self.empty:
+            return texts
+        cps = tf.strings.unicode_decode(texts, "UTF-8")
+        looked_up = self.table.lookup(cps.flat_values)
+        cps = cps.with_flat_values(tf.where(looked_up >= 0, looked_up, cps.flat_values))
+        return tf.strings.unicode_encode(cps, "UTF-8")
+
+
+class _Shield(tf.Module):
+    """Runs a TensorFlow string op with some characters hidden behind private-use
+    placeholders, then puts Python's result for those characters in their place."""
+
+    def __init__(self, python_result: dict[int, int], offset: int = 0):
+        super().__init__()
+        hide = {cp: _PLACEHOLDER_BASE + offset + i for i, cp in enumerate(python_result)}
+        self.hide = _CodePointMap(hide)
+        self.reveal = _CodePointMap({hide[cp]: out for cp, out in python_result.items()})
+
+    def apply(self, op, texts: tf.Tensor) -> tf.Tensor:
+        return self.reveal(op(self.hide(texts)))
+
+
+class BertPreprocessor(tf.Module):
+    """Raw strings -> BERT inputs, with exactly FullTokenizer's ids.
+
+    Args:
+      vocab_file: the model's vocab.txt.
+      do_lower_case: as the model was trained (True for uncased models).
+      seq_length: length of the packed inputs.
+    """
+
+    def __init__(self, vocab_file: str, do_lower_case: bool = True, seq_length: int = 128,
+                 name: str = "bert_preprocessor"):
+        super().__init__(name=name)
+        vocab = tokenization.load_vocab(vocab_file)
+        for token in ("[CLS]", "[SEP]", "[UNK]"):
+            if token not in vocab:
+                raise tokenization.VocabError(f"vocab file {vocab_file!r} lacks {token}")
+        self.do_lower_case = do_lower_case
+        self.seq_length = seq_length
+        self.cls_id, self.sep_id = vocab["[CLS]"], vocab["[SEP]"]
+        classes = tokenization.character_classes()
+        self._drop = _re2_class(classes["drop"])
+        self._space = _re2_class(classes["space"])
+        self._mark = _re2_class(classes["mark"])
+        punct = _re2_class(classes["punct"])
+        self._split = f"{_re2_class(classes['split'])}|{punct}"
+        self._punct = punct
+        self._cjk = "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}"
+                                  for a, b in tokenization._CJK_RANGES) + "]"
+        self._unk = "[UNK]"
+        # A later duplicate in vocab.txt wins, as in load_vocab; earlier copies become
+        # unreachable placeholders so list positions stay the ids.
+        tokens = [None] * (max(vocab.values()) + 1)
+        for token, index in vocab.items():
+            tokens[index] = token
+        tokens = [t if t else f"<unused-id-{i}>" for i, t in enumerate(tokens)]
+        self._wordpiece = tf_text.FastWordpieceTokenizer(
+            vocab=tokens, suffix_indicator="##", max_bytes_per_word=4 * MAX_CHARS_PER_WORD + 4,
+            token_out_type=tf.int32, unknown_token="[UNK]", no_pretokenization=True)
+        lower, decompose = _fixups() if do_lower_case else ({}, {})
+        self._lower = _Shield(lower)
+        self._nfd = _Shield(decompose, offset=len(lower))
+
+    # -- steps -------------------------------------------------------------------
+
+    def clean(self, texts: tf.Tensor) -> tf.Tensor:
+        """clean_text + CJK spacing (+ lower, NFD, strip accents): tf.string [batch]."""
+        texts = tf.strings.regex_replace(texts, self._drop, "")
+        texts = tf.strings.regex_replace(texts, self._space, " ")
+        texts = tf.strings.regex_replace(texts, self._cjk, " \\0 ")
+        if self.do_lower_case:
+            texts = self._lower.apply(lambda t: tf.strings.lower(t, encoding="utf-8"), texts)
+            texts = self._nfd.apply(lambda t: tf_text.normalize_utf8(t, "NFD"), texts)
+            texts = tf.strings.regex_replace(texts, self._mark, "")
+        return texts
+
+    def basic_tokens(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """The BasicTokenizer's tokens: tf.string [batch, (tokens)]."""
+        return tf_text.regex_split(self.clean(texts), self._split, self._punct)
+
+    def wordpieces(self, words: tf.RaggedTensor) -> tf.RaggedTensor:
+        """Words [batch, (words)] -> ids [batch, (words), (pieces)]; > 200 characters -> [UNK]."""
+        too_long = tf.strings.length(words.flat_values, unit="UTF8_CHAR") > MAX_CHARS_PER_WORD
+        words = words.with_flat_values(tf.where(too_long, self._unk, words.flat_values))
+        return self._wordpiece.tokenize(words)
+
+    def tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """Raw text [batch] -> wordpiece ids [batch, (pieces)], as FullTokenizer.tokenize."""
+        return self.wordpieces(self.basic_tokens(texts)).merge_dims(1, 2)
+
+    def pack(self, a: tf.RaggedTensor, b: tf.RaggedTensor | None = None,
+             seq_length: int | None = None) -> dict[str, tf.Tensor]:
+        """Packs ids as [CLS] a [SEP] (b [SEP]), truncating like the original.
+
+        A pair (b non-empty in that row) keeps seq_length - 3 pieces, taking them
+        one at a time from the end of the longer side (b on ties); a single text
+        keeps its first seq_length - 2. Returns int32 [batch, seq_length] tensors.
+        """
+        seq_length = seq_length or self.seq_length
+        la = tf.cast(a.row_lengths(), tf.int32)
+        if b is None:
+            b = tf.RaggedTensor.from_row_lengths(tf.zeros([0], a.dtype),
+                                                 tf.zeros_like(la, tf.int64))
+            b = b.with_row_splits_dtype(a.row_splits.dtype)
+        lb = tf.cast(b.row_lengths(), tf.int32)
+        pair = lb > 0
+        budget = tf.where(pair, seq_length - 3, seq_length - 2)
+        # The original's pop loop in closed form: the longer side shrinks to at
+        # least half the budget, the a side keeping the odd piece.
+        keep_a = tf.minimum(la, tf.maximum(budget - lb, (budget + 1) // 2))
+        keep_a = tf.where(pair, keep_a, tf.minimum(la, budget))
+        keep_b = tf.minimum(lb, budget - keep_a)
+        a = tf.ragged.boolean_mask(a, tf.ragged.range(la) < keep_a[:, None])
+        b = tf.ragged.boolean_mask(b, tf.ragged.range(lb) < keep_b[:, None])
+        n = tf.shape(la)[0]
+
+        def column(value, rows):  # `value` in every row where rows is true
+            lengths = tf.cast(rows, a.row_splits.dtype)
+            return tf.RaggedTensor.from_row_lengths(
+                tf.fill([tf.reduce_sum(tf.cast(rows, tf.int32))], tf.cast(value, a.dtype)), lengths)
+
+        everywhere = tf.ones([n], tf.bool)
+        cls, sep, sep_b = (column(self.cls_id, everywhere), column(self.sep_id, everywhere),
+                           column(self.sep_id, pair))
+        ids = tf.concat([cls, a, sep, b, sep_b], axis=1)
+        types = tf.concat([tf.zeros_like(cls), tf.zeros_like(a), tf.zeros_like(sep),
+                           tf.ones_like(b), tf.ones_like(sep_b)], axis=1)
+        shape = [None, seq_length]
+        word_ids = tf.cast(ids.to_tensor(shape=shape), tf.int32)
+        return {"input_word_ids": word_ids,
+                "input_mask": tf.cast(tf.ones_like(ids).to_tensor(shape=shape), tf.int32),
+                "input_type_ids": tf.cast(types.to_tensor(shape=shape), tf.int32)}
+
+    def __call__(self, text_a: tf.Tensor, text_b: tf.Tensor | None = None,
+                 seq_length: int | None = None) -> dict[str, tf.Tensor]:
+        """Raw strings [batch] (and optional second segments) -> packed int32 inputs."""
+        b = self.tokenize(text_b) if text_b is not None else None
+        return self.pack(self.tokenize(text_a), b, seq_length)
