@@ -1,17 +1,40 @@
-"""Classification metrics (numpy), with the GLUE conventions per task."""
+"""Classification and regression metrics (numpy only), with GLUE's choice per task.
+
+  accuracy                 every classification task
+  f1                       binary F1 of class 1: MRPC, QQP
+  matthews_corrcoef        CoLA
+  pearson, spearman        STS-B (Spearman with average ranks for ties)
+  task_metrics             the dict GLUE reports for a task
+  classifier_eval_results  run_classifier's eval_results.txt values
+
+Degenerate inputs follow scikit-learn where a value is undefined: F1 is 0 when
+class 1 is neither predicted nor present, MCC is 0 when either side is a single
+class, and a correlation with a constant input is 0 (scipy would say nan).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 
+def _pair(labels, predictions) -> tuple[np.ndarray, np.ndarray]:
+    labels, predictions = np.asarray(labels).reshape(-1), np.asarray(predictions).reshape(-1)
+    if labels.shape != predictions.shape:
+        raise ValueError(f"{labels.size} labels but {predictions.size} predictions")
+    if not labels.size:
+        raise ValueError("no examples to score")
+    return labels, predictions
+
+
 def accuracy(labels: np.ndarray, predictions: np.ndarray) -> float:
-    return float(np.mean(np.asarray(labels) == np.asarray(predictions)))
+    """Fraction of predictions equal to the label, over [num_examples] arrays."""
+    labels, predictions = _pair(labels, predictions)
+    return float(np.mean(labels == predictions))
 
 
 def f1(labels: np.ndarray, predictions: np.ndarray, positive: int = 1) -> float:
-    """Binary F1 of the positive class (GLUE MRPC/QQP); 0 when it is never predicted or present."""
-    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    """Binary F1 = 2TP / (2TP + FP + FN) of the `positive` class (GLUE MRPC/QQP: class 1)."""
+    labels, predictions = _pair(labels, predictions)
     tp = np.sum((predictions == positive) & (labels == positive))
     fp = np.sum((predictions == positive) & (labels != positive))
     fn = np.sum((predictions != positive) & (labels == positive))
@@ -19,49 +42,60 @@ def f1(labels: np.ndarray, predictions: np.ndarray, positive: int = 1) -> float:
 
 
 def matthews_corrcoef(labels: np.ndarray, predictions: np.ndarray) -> float:
-    """Binary Matthews correlation (CoLA); 0 when either side is constant."""
-    y, p = np.asarray(labels) == 1, np.asarray(predictions) == 1
-    tp, tn = float(np.sum(y & p)), float(np.sum(~y & ~p))
-    fp, fn = float(np.sum(~y & p)), float(np.sum(y & ~p))
-    denom = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-    return float((tp * tn - fp * fn) / denom) if denom else 0.0
+    """Matthews correlation (CoLA); K classes by Gorodkin's formula, which for two
+    classes is (TP*TN - FP*FN) / sqrt((TP+FP)(TP+FN)(TN+FP)(TN+FN))."""
+    labels, predictions = _pair(labels, predictions)
+    classes, idx = np.unique(np.concatenate([labels, predictions]), return_inverse=True)
+    y, p = idx[:labels.size], idx[labels.size:]
+    confusion = np.zeros((len(classes), len(classes)), np.float64)
+    np.add.at(confusion, (y, p), 1.0)
+    t, q = confusion.sum(1), confusion.sum(0)  # true / predicted counts per class
+    n, correct = confusion.sum(), np.trace(confusion)
+    denom = np.sqrt((n * n - q @ q) * (n * n - t @ t))
+    return float((correct * n - t @ q) / denom) if denom else 0.0
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float:
-    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    """Pearson correlation of two [num_examples] arrays; 0 if one is constant."""
+    x, y = (a.astype(np.float64) for a in _pair(x, y))
     xc, yc = x - x.mean(), y - y.mean()
     denom = np.sqrt(np.sum(xc * xc) * np.sum(yc * yc))
     return float(np.sum(xc * yc) / denom) if denom else 0.0
 
 
-def _ranks(x: np.ndarray) -> np.ndarray:
-    """Ranks from 1, ties sharing their average rank."""
-    x = np.asarray(x)
+def rankdata(x: np.ndarray) -> np.ndarray:
+    """Ranks from 1; tied values share the average of their ranks ([1, 5, 5] -> [1, 2.5, 2.5])."""
+    x = np.asarray(x).reshape(-1)
     order = np.argsort(x, kind="stable")
     ranks = np.empty(len(x), np.float64)
     ranks[order] = np.arange(1, len(x) + 1)
-    values, inverse = np.unique(x, return_inverse=True)
-    sums = np.bincount(inverse, weights=ranks)
-    counts = np.bincount(inverse)
-    return (sums / counts)[inverse]
+    _, inverse = np.unique(x, return_inverse=True)
+    return (np.bincount(inverse, weights=ranks) / np.bincount(inverse))[inverse]
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
-    return pearson(_ranks(x), _ranks(y))
+    """Spearman correlation: Pearson of the average ranks (as scipy.stats.spearmanr)."""
+    x, y = _pair(x, y)
+    return pearson(rankdata(x), rankdata(y))
 
 
-# GLUE reports these per task (besides accuracy, which every classifier gets).
-_TASK_METRICS = {"cola": ("mcc",), "mrpc": ("f1",), "qqp": ("f1",)}
+# What GLUE reports per task besides accuracy (which every classification task gets).
+_EXTRA_METRICS = {"cola": {"mcc": matthews_corrcoef}, "mrpc": {"f1": f1}, "qqp": {"f1": f1}}
+_REGRESSION_TASKS = ("stsb", "sts")
 
 
 def task_metrics(task_name: str, labels: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
-    """The task's metrics: accuracy (+ F1 or MCC); Pearson/Spearman for STS-B regression."""
-    task = task_name.lower().replace("-", "")
-    if task == "stsb":
+    """GLUE's metrics for `task_name` on [num_examples] labels and predictions.
+
+    STS-B (predictions are scores): pearson, spearmanr. Every other task (class
+    ids): eval_accuracy, plus f1 for MRPC and QQP, mcc for CoLA.
+    """
+    task = task_name.lower().replace("-", "").replace("_", "")
+    if task in _REGRESSION_TASKS:
         return {"pearson": pearson(predictions, labels), "spearmanr": spearman(predictions, labels)}
     out = {"eval_accuracy": accuracy(labels, predictions)}
-    for name in _TASK_METRICS.get(task, ()):
-        out[name] = (f1 if name == "f1" else matthews_corrcoef)(labels, predictions)
+    for name, fn in _EXTRA_METRICS.get(task, {}).items():
+        out[name] = fn(labels, predictions)
     return out
 
 
@@ -76,10 +110,16 @@ def classifier_eval_results(task_name: str, labels: np.ndarray, logits: np.ndarr
                             batch_size: int) -> dict[str, float]:
     """The original's eval_results.txt values plus the task's metrics.
 
+    labels: [num_examples] class ids (float scores for regression); logits:
+    [num_examples, num_labels] (num_labels 1: regression, squared error).
     eval_loss: mean per-example loss; loss: the mean of per-batch mean losses (the
-    Estimator's "loss"); eval_accuracy. Regression (one logit) uses squared error.
+    Estimator's "loss"); eval_accuracy and the task's metrics (`task_metrics`).
     """
     labels = np.asarray(labels)
+    logits = np.asarray(logits)
+    if logits.ndim != 2 or len(logits) != len(labels):
+        raise ValueError(f"logits must be [num_examples={len(labels)}, num_labels], "
+                         f"got shape {logits.shape}")
     if logits.shape[-1] == 1:
         predictions = logits[:, 0]
         per_example = (predictions - labels.astype(np.float64)) ** 2

@@ -18,6 +18,22 @@ tf.config.set_logical_device_configuration(
     [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def two_cpu_strategy() -> tf.distribute.MirroredStrategy:
+    """MirroredStrategy over the two logical CPUs (skips when they are missing).
+
+    Reduces through one device: CPU collectives (the default) order their instance
+    keys by thread timing, and on a 2-core CI machine two replicas once paired a
+    gradient all-reduce with a loss all-reduce and aborted. GPUs use NCCL instead.
+    """
+    cpus = tf.config.list_logical_devices("CPU")
+    if len(cpus) < 2:
+        pytest.skip("needs 2 logical CPUs (set up in tests/conftest.py)")
+    return tf.distribute.MirroredStrategy([d.name for d in cpus[:2]],
+                                          cross_device_ops=tf.distribute.ReductionToOneDevice())
+
+
 SHARED_DATA = REPO.parent / "shared" / "data"
 GOLDEN = SHARED_DATA / "minilm_golden.npz"
 
