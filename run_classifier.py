@@ -163,6 +163,8 @@ def main(_):
     if FLAGS.do_train:
         train_examples = processor.get_train_examples(FLAGS.data_dir)
         num_train_steps, num_warmup_steps = cli.steps_for_epochs(len(train_examples))
+        cli.save_run_info(files, "classifier", processor.get_labels(),
+                          task_name=FLAGS.task_name.lower())
     num_labels = 1 if processor.is_regression else len(processor.get_labels())
     trainer = cli.make_trainer(
         lambda: models.BertClassifier(models.BertEncoder(files.config), num_labels),

@@ -106,6 +106,7 @@ def main(_):
     if FLAGS.do_train:
         train_examples = ner.read_examples(_file("train_file", "train"), True, labels)
         num_train_steps, num_warmup_steps = cli.steps_for_epochs(len(train_examples))
+        cli.save_run_info(files, "ner", labels)
     trainer = cli.make_trainer(
         lambda: models.BertTokenTagger(models.BertEncoder(files.config), len(labels)),
         tasks.tagging_loss, num_train_steps, num_warmup_steps)

@@ -148,6 +148,8 @@ def main(_):
                                                    FLAGS.version_2_with_negative)
         num_train_steps, num_warmup_steps = cli.steps_for_epochs(len(train_examples))
         random.Random(12345).shuffle(train_examples)
+        cli.save_run_info(files, "squad", max_query_length=FLAGS.max_query_length,
+                          max_answer_length=FLAGS.max_answer_length)
     trainer = cli.make_trainer(lambda: models.BertSpanLabeler(models.BertEncoder(files.config)),
                                tasks.span_loss, num_train_steps, num_warmup_steps)
     if FLAGS.do_train:

@@ -8,6 +8,7 @@ marked "(new)".
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 from typing import Callable
@@ -17,6 +18,7 @@ from absl import app, flags
 
 from bert_tf import tokenization, training
 from bert_tf.data import records
+from bert_tf.io import atomic_open, atomic_write_text
 from bert_tf.config import BertConfig
 
 FLAGS = flags.FLAGS
@@ -240,6 +242,38 @@ def make_output_dir() -> str:
         raise flags.ValidationError("--output_dir is required")
     tf.io.gfile.makedirs(FLAGS.output_dir)
     return FLAGS.output_dir
+
+
+RUN_INFO = "run_info.json"
+
+
+def save_run_info(files: ModelFiles, model_type: str, labels: list | None = None,
+                  **extra) -> None:
+    """Makes output_dir self-contained like an original checkpoint directory:
+    bert_config.json, vocab.txt and run_info.json (model type, labels, casing), so
+    `--init_checkpoint=<output_dir>` works for prediction and export_model.py."""
+    out = FLAGS.output_dir
+    files.config.to_json_file(os.path.join(out, "bert_config.json"))
+    if files.vocab_file and os.path.abspath(files.vocab_file) != os.path.abspath(
+            os.path.join(out, "vocab.txt")):
+        with tf.io.gfile.GFile(files.vocab_file, "rb") as f:
+            vocab = f.read()
+        with atomic_open(os.path.join(out, "vocab.txt"), "wb") as f:
+            f.write(vocab)
+    info = {"model_type": model_type, "labels": labels, "max_seq_length": FLAGS.max_seq_length,
+            "do_lower_case": getattr(FLAGS, "do_lower_case", None), **extra}
+    atomic_write_text(os.path.join(out, RUN_INFO), json.dumps(info, indent=2) + "\n")
+
+
+def load_run_info(checkpoint: str | None) -> dict:
+    """run_info.json beside a checkpoint (or in a run directory), or {}."""
+    if not checkpoint:
+        return {}
+    path = _beside(checkpoint, (RUN_INFO,))
+    if not path:
+        return {}
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
 
 
 def run(main: Callable[[list[str]], None]) -> None:

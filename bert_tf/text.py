@@ -136,6 +136,7 @@ class BertPreprocessor(tf.Module):
         for token in ("[CLS]", "[SEP]", "[UNK]"):
             if token not in vocab:
                 raise tokenization.VocabError(f"vocab file {vocab_file!r} lacks {token}")
+        self.vocab = dict(vocab)
         self.do_lower_case = do_lower_case
         self.seq_length = seq_length
         self.cls_id, self.sep_id = vocab["[CLS]"], vocab["[SEP]"]
@@ -144,7 +145,8 @@ class BertPreprocessor(tf.Module):
         self._space = _re2_class(classes["space"])
         self._mark = _re2_class(classes["mark"])
         punct = _re2_class(classes["punct"])
-        self._split = f"{_re2_class(classes['split'])}|{punct}"
+        self._split_space = _re2_class(classes["split"])
+        self._split = f"{self._split_space}|{punct}"
         self._punct = punct
         self._cjk = "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}"
                                   for a, b in tokenization._CJK_RANGES) + "]"
@@ -174,6 +176,14 @@ class BertPreprocessor(tf.Module):
             texts = self._nfd.apply(lambda t: tf_text.normalize_utf8(t, "NFD"), texts)
             texts = tf.strings.regex_replace(texts, self._mark, "")
         return texts
+
+    def split_words(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """Raw whitespace-separated words, tf.string [batch, (words)], uncleaned.
+
+        Split where clean_text puts a space, so tokenizing each word gives the
+        pieces the whole text gives (used to map an answer back to its words).
+        """
+        return tf_text.regex_split(texts, f"{self._space}|{self._split_space}")
 
     def basic_tokens(self, texts: tf.Tensor) -> tf.RaggedTensor:
         """The BasicTokenizer's tokens: tf.string [batch, (tokens)]."""

@@ -320,28 +320,56 @@ class Trainer:
 
     # -- inference -----------------------------------------------------------
 
-    def predict(self, dataset: tf.data.Dataset) -> Iterator[tuple[dict, dict]]:
-        """Yields (batch, outputs) as numpy dicts, model in inference mode, every batch once."""
+    def predict(self, dataset: tf.data.Dataset, trim: bool = True) -> Iterator[tuple[dict, dict]]:
+        """Yields (batch, outputs) as numpy dicts, model in inference mode, every batch once.
+
+        With `trim`, each batch runs only up to its longest input (rounded up to a
+        multiple of 16, which bounds the shapes XLA compiles for), so short texts do
+        not pay for max_seq_length; sequence outputs are padded back with zeros.
+        """
         if self._predict_step is None:
             model = self.model
 
             @tf.function(jit_compile=self.config.xla, reduce_retracing=True)
-            def forward(batch):
-                return model(models.model_inputs(model, batch), training=False)
+            def forward(inputs):
+                return model(inputs, training=False)
 
             self._predict_step = forward
+        # Outputs whose second dimension is the sequence (None in the model's spec).
+        sequence_outputs = tf.nest.map_structure(lambda t: len(t.shape) > 1 and t.shape[1] is None,
+                                                 self.model.output)
         replicas = self.strategy.num_replicas_in_sync
-        if replicas == 1:
-            for batch in dataset:
-                outputs = self._predict_step(batch)
-                yield _to_numpy(batch), _to_numpy(outputs)
-            return
-        def gather(tree):  # strategy.gather on a whole dict keeps one replica only
-            return tf.nest.map_structure(lambda v: self.strategy.gather(v, axis=0).numpy(), tree)
+        for batch in dataset:
+            inputs, full = models.model_inputs(self.model, batch), None
+            if trim and "input_mask" in inputs:
+                full = int(inputs["input_mask"].shape[1])
+                used = int(tf.reduce_max(tf.reduce_sum(inputs["input_mask"], 1)))
+                length = min(full, max(16, -(-used // 16) * 16))
+                inputs = {k: v[:, :length] if k in models.INPUT_NAMES else v
+                          for k, v in inputs.items()}
+            if replicas == 1:
+                outputs = _to_numpy(self._predict_step(inputs))
+            else:
+                outputs = self._distributed_predict(inputs)
+            if full is not None:
+                outputs = tf.nest.map_structure(_pad_to(full), outputs, sequence_outputs)
+            yield _to_numpy(batch), outputs
 
-        for batch in self.strategy.experimental_distribute_dataset(dataset):
-            outputs = self.strategy.run(self._predict_step, args=(batch,))
-            yield gather(batch), gather(outputs)
+    def _distributed_predict(self, inputs: dict) -> dict:
+        batch = next(iter(self.strategy.experimental_distribute_dataset(
+            tf.data.Dataset.from_tensors(inputs))))
+        outputs = self.strategy.run(self._predict_step, args=(batch,))
+        # strategy.gather on a whole dict keeps one replica only: gather leaf by leaf.
+        return tf.nest.map_structure(lambda v: self.strategy.gather(v, axis=0).numpy(), outputs)
+
+
+def _pad_to(length: int):
+    def pad(value: np.ndarray, is_sequence: bool) -> np.ndarray:
+        if not is_sequence or value.shape[1] == length:
+            return value
+        widths = [(0, 0), (0, length - value.shape[1])] + [(0, 0)] * (value.ndim - 2)
+        return np.pad(value, widths)
+    return pad
 
 
 def _to_numpy(tree):

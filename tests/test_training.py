@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from bert_tf import models, training
 from bert_tf.config import BertConfig
+from conftest import two_cpu_strategy
 
 
 def _config(dropout=0.0):
@@ -103,14 +104,11 @@ def test_gradient_accumulation_equals_bigger_batch(tmp_path):
 
 
 def test_mirrored_strategy_matches_single_device(tmp_path):
-    cpus = tf.config.list_logical_devices("CPU")
-    if len(cpus) < 2:
-        pytest.skip("needs 2 logical CPUs")
+    strategy = two_cpu_strategy()
     data = _data()
     one = _trainer(tmp_path / "one", steps=4, lr=1e-2)
     one.restore()
     one.train(_dataset_fn(data, 16, seed=3), 16)
-    strategy = tf.distribute.MirroredStrategy([d.name for d in cpus[:2]])
     two = _trainer(tmp_path / "two", steps=4, lr=1e-2, strategy=strategy)
     two.restore()
     # Each replica gets half of every global batch; shard so the union is the same batch.
@@ -146,3 +144,21 @@ def test_bad_config_values():
         training.build_strategy("gpus")
     with pytest.raises(ValueError, match="--mixed_precision='fp8'"):
         training.set_precision("fp8")
+
+
+def test_predict_trims_padding_without_changing_outputs(tmp_path):
+    cfg = dataclasses.replace(_config(), max_position_embeddings=48)
+    trainer = training.Trainer(lambda: models.BertTokenTagger(models.BertEncoder(cfg), 3),
+                               _loss, training.TrainConfig(output_dir=str(tmp_path),
+                                                           num_train_steps=0))
+    data = _data(n=20, seq=48)
+    data["input_mask"][:, 5:] = 0  # real length 5 of 48: batches run at 16
+    data["input_mask"][10, :] = 1  # one full-length example in the second batch
+    ds = tf.data.Dataset.from_tensor_slices(data).batch(8)
+    full = [o["logits"] for _, o in trainer.predict(ds, trim=False)]
+    trimmed = [o["logits"] for _, o in trainer.predict(ds, trim=True)]
+    assert [t.shape for t in trimmed] == [f.shape for f in full] == [(8, 48, 3)] * 2 + [(4, 48, 3)]
+    assert not trimmed[0][:, 16:].any() and full[0][:, 16:].any()  # batch 0 ran at length 16
+    assert trimmed[1][:, 16:].any()  # batch 1 holds a full-length example
+    for t, f, mask in zip(trimmed, full, np.split(data["input_mask"], [8, 16])):
+        np.testing.assert_allclose(t[mask == 1], f[mask == 1], atol=1e-5)

@@ -1,0 +1,233 @@
+"""SavedModels for TF Serving and TF Hub: raw-text signatures with in-graph tokenization.
+
+`export_model` writes one SavedModel with two kinds of signature:
+  serving_default    raw strings -> task outputs (tokenized in the graph, exactly as
+                     `tokenization.FullTokenizer`), e.g. class probabilities and labels;
+  serving_features   int32 input_word_ids / input_mask / input_type_ids -> model outputs.
+Pair models also get serving_pairs(text_a, text_b). `export_hub_pair` writes the
+TF-Hub convention instead: a preprocessor SavedModel (text -> inputs, with `tokenize`
+and `bert_pack_inputs`) and an encoder SavedModel (inputs -> pooled_output,
+sequence_output, encoder_outputs).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import keras
+import tensorflow as tf
+
+from bert_tf import models
+from bert_tf.text import BertPreprocessor
+
+MODEL_TYPES = ("encoder", "pretrainer", "classifier", "squad", "ner")
+_STRINGS = tf.TensorSpec([None], tf.string)
+
+
+def _ids_spec() -> dict[str, tf.TensorSpec]:
+    return {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in models.INPUT_NAMES}
+
+
+def _encoder_of(model: keras.Model) -> models.BertEncoder:
+    return model if isinstance(model, models.BertEncoder) else model.encoder
+
+
+class ServingModule(tf.Module):
+    """A task model with its preprocessing, ready for tf.saved_model.save.
+
+    Args:
+      model: the Keras model (encoder, pretrainer, classifier, span labeler or tagger).
+      model_type: one of MODEL_TYPES.
+      preprocessor: in-graph tokenization with the model's vocab and casing.
+      labels: class names (classifier) or tags (ner), in id order.
+      max_query_length, max_answer_length: SQuAD, as run_squad's flags.
+    """
+
+    def __init__(self, model: keras.Model, model_type: str, preprocessor: BertPreprocessor,
+                 labels: Sequence[str] | None = None, max_query_length: int = 64,
+                 max_answer_length: int = 30):
+        super().__init__(name=f"bert_{model_type}")
+        if model_type not in MODEL_TYPES:
+            raise ValueError(f"--model_type={model_type!r}: expected one of {MODEL_TYPES}")
+        if model_type in ("classifier", "ner") and not labels:
+            raise ValueError(f"a {model_type} export needs its label list")
+        self.model, self.model_type, self.preprocessor = model, model_type, preprocessor
+        self.labels = tf.constant(list(labels or [""]))
+        self.regression = model_type == "classifier" and model.num_labels == 1
+        self.max_query_length, self.max_answer_length = max_query_length, max_answer_length
+        vocab = sorted(preprocessor.vocab.items(), key=lambda kv: kv[1])
+        self.vocab_tokens = tf.constant([t for t, _ in vocab])
+
+    def features(self, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        """The model's raw outputs on int32 inputs (inference mode)."""
+        inputs = {k: tf.cast(v, tf.int32) for k, v in inputs.items()}
+        out = self.model(inputs, training=False)
+        if self.model_type == "encoder":
+            out = {"pooled_output": out["pooled_output"], "sequence_output": out["sequence_output"]}
+        return {k: tf.cast(v, tf.float32) for k, v in out.items()}
+
+    def text(self, text_a: tf.Tensor, text_b: tf.Tensor | None = None) -> dict[str, tf.Tensor]:
+        """Raw strings -> the task's outputs."""
+        if self.model_type == "squad":
+            return self._squad(text_a, text_b)
+        if self.model_type == "ner":
+            return self._ner(text_a)
+        inputs = self.preprocessor(text_a, text_b)
+        if self.model_type == "pretrainer":
+            n, s = tf.shape(inputs["input_word_ids"])[0], tf.shape(inputs["input_word_ids"])[1]
+            inputs["masked_lm_positions"] = tf.tile(tf.range(s)[None], [n, 1])
+        out = self.features(inputs)
+        if self.model_type == "classifier":
+            if self.regression:
+                return {"predictions": out["logits"][:, 0]}
+            probabilities = tf.nn.softmax(out["logits"])
+            return {"probabilities": probabilities, "logits": out["logits"],
+                    "labels": tf.gather(self.labels, tf.argmax(probabilities, -1))}
+        if self.model_type == "pretrainer":
+            return {"nsp_probabilities": tf.nn.softmax(out["nsp_logits"]),
+                    "predicted_tokens": tf.gather(self.vocab_tokens,
+                                                  tf.argmax(out["mlm_logits"], -1)),
+                    "input_word_ids": inputs["input_word_ids"]}
+        return {**out, "input_word_ids": inputs["input_word_ids"], "input_mask": inputs["input_mask"]}
+
+    def _squad(self, question: tf.Tensor, context: tf.Tensor) -> dict[str, tf.Tensor]:
+        """[CLS] question [SEP] context [SEP]; the best span within max_answer_length."""
+        pre = self.preprocessor
+        q = pre.tokenize(question)
+        q = tf.ragged.boolean_mask(q, tf.ragged.range(q.row_lengths()) < self.max_query_length)
+        words = pre.split_words(context)
+        # Each word tokenized alone gives its share of the context's pieces.
+        pieces = tf.RaggedTensor.from_row_splits(pre.tokenize(words.flat_values), words.row_splits)
+        budget = pre.seq_length - 3 - tf.cast(q.row_lengths(), tf.int32)
+        doc = pieces.merge_dims(1, 2)
+        keep = tf.ragged.range(tf.cast(doc.row_lengths(), tf.int32)) < budget[:, None]
+        doc = tf.ragged.boolean_mask(doc, keep)
+        inputs = pre.pack(q, doc)
+        out = self.features(inputs)
+        start, end = out["start_logits"], out["end_logits"]
+        s = tf.shape(start)[1]
+        offset = tf.cast(q.row_lengths(), tf.int32) + 2  # first context position
+        n_doc = tf.cast(doc.row_lengths(), tf.int32)
+        pos = tf.range(s)[None]
+        in_doc = (pos >= offset[:, None]) & (pos < (offset + n_doc)[:, None])
+        scores = start[:, :, None] + end[:, None, :]
+        i, j = tf.range(s)[:, None], tf.range(s)[None, :]
+        valid = ((j >= i) & (j - i < self.max_answer_length))[None] & \
+            in_doc[:, :, None] & in_doc[:, None, :]
+        best = tf.argmax(tf.reshape(tf.where(valid, scores, -1e30), [-1, s * s]), -1,
+                         output_type=tf.int32)
+        start_pos, end_pos = best // s, best % s
+        # Piece -> its word's index in the row: the answer is the whole words it touches
+        # (run_squad's orig_text, before get_final_text trims it).
+        global_word = pieces.values.value_rowids()
+        local_word = global_word - tf.gather(pieces.row_splits, tf.gather(pieces.value_rowids(),
+                                                                          global_word))
+        word_of_piece = pieces.merge_dims(1, 2).with_flat_values(tf.cast(local_word, tf.int32))
+        word_of_piece = tf.ragged.boolean_mask(word_of_piece, keep).to_tensor(-1)
+        first = tf.gather(word_of_piece, start_pos - offset, batch_dims=1)
+        last = tf.gather(word_of_piece, end_pos - offset, batch_dims=1)
+        span = tf.ragged.boolean_mask(words, (tf.ragged.range(words.row_lengths()) >= tf.cast(
+            first, tf.int64)[:, None]) & (tf.ragged.range(words.row_lengths()) <= tf.cast(
+                last, tf.int64)[:, None]))
+        return {"start_logits": start, "end_logits": end, "answer_start": start_pos,
+                "answer_end": end_pos, "answer_text": tf.strings.reduce_join(span, axis=1,
+                                                                               separator=" ")}
+
+    def _ner(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        """One tag per basic token (the first wordpiece's); tokens cut off by seq_length get ""."""
+        pre = self.preprocessor
+        tokens = pre.basic_tokens(texts)
+        pieces = pre.wordpieces(tokens)
+        inputs = pre.pack(pieces.merge_dims(1, 2))
+        logits = self.features(inputs)["logits"]
+        n_pieces = tf.cast(pieces.row_lengths(axis=2), tf.int32)
+        first = tf.cumsum(n_pieces, axis=1, exclusive=True) + 1  # after [CLS]
+        positions = first.to_tensor(-1)
+        s = tf.shape(logits)[1]
+        inside = (positions >= 0) & (positions < s - 1)
+        ids = tf.gather(tf.argmax(logits, -1, output_type=tf.int32),
+                        tf.clip_by_value(positions, 0, s - 1), batch_dims=1)
+        tags = tf.where(inside, tf.gather(self.labels, ids), "")
+        return {"tokens": tokens.to_tensor(""), "tags": tags}
+
+
+def export_model(module: ServingModule, export_dir: str) -> str:
+    """Saves `module` with serving_default, serving_features (and serving_pairs)."""
+    kind = module.model_type
+    features_spec = _ids_spec()
+    if kind == "pretrainer":
+        features_spec["masked_lm_positions"] = tf.TensorSpec([None, None], tf.int32,
+                                                             name="masked_lm_positions")
+    signatures = {"serving_features": tf.function(module.features,
+                                                  input_signature=[features_spec])}
+    if kind == "squad":
+        default = tf.function(lambda question, context: module.text(question, context),
+                              input_signature=[_STRINGS, _STRINGS])
+    else:
+        default = tf.function(lambda text_a: module.text(text_a), input_signature=[_STRINGS])
+    signatures["serving_default"] = default
+    if kind in ("encoder", "pretrainer", "classifier"):
+        signatures["serving_pairs"] = tf.function(
+            lambda text_a, text_b: module.text(text_a, text_b), input_signature=[_STRINGS] * 2)
+    # Concrete functions named after the signature inputs (REST clients use these names).
+    signatures = {name: fn.get_concrete_function() for name, fn in signatures.items()}
+    tf.saved_model.save(module, export_dir, signatures=signatures)
+    return export_dir
+
+
+def hub_encoder(encoder: models.BertEncoder) -> tf.train.Checkpoint:
+    """The TF-Hub "reusable SavedModel" encoder: {input_word_ids, input_mask,
+    input_type_ids} -> pooled_output, sequence_output, encoder_outputs, default.
+
+    It keeps `variables` and `trainable_variables` as attributes and is traced
+    with training=True (dropout) and False, so hub.KerasLayer(..., trainable=True)
+    fine-tunes it as the original would.
+    """
+    @tf.function
+    def call(inputs, training=False):
+        out = encoder(inputs, training=training)
+        return {"pooled_output": out["pooled_output"], "sequence_output": out["sequence_output"],
+                "encoder_outputs": out["encoder_outputs"], "default": out["pooled_output"]}
+
+    for training in (False, True):
+        call.get_concrete_function(_ids_spec(), training=training)
+    root = tf.train.Checkpoint(encoder=encoder)
+    root.__call__ = call
+    root.variables = list(encoder.variables)
+    root.trainable_variables = list(encoder.trainable_variables)
+    root.regularization_losses = []
+    return root
+
+
+class HubPreprocessor(tf.Module):
+    """TF-Hub preprocessor: text -> inputs; `tokenize` and `bert_pack_inputs` for pairs."""
+
+    def __init__(self, preprocessor: BertPreprocessor):
+        super().__init__(name="bert_preprocessor")
+        self.preprocessor = preprocessor
+
+    @tf.function(input_signature=[_STRINGS])
+    def __call__(self, text):
+        return self.preprocessor(text)
+
+    @tf.function(input_signature=[_STRINGS])
+    def tokenize(self, text):
+        """Raw text -> wordpiece ids, RaggedTensor [batch, words, wordpieces]."""
+        return self.preprocessor.wordpieces(self.preprocessor.basic_tokens(text))
+
+    @tf.function(input_signature=[[tf.RaggedTensorSpec([None, None, None], tf.int32, 2,
+                                                       tf.int64)] * 2])
+    def bert_pack_inputs(self, segments):
+        """Two tokenized segments -> packed inputs (the second may have empty rows)."""
+        a, b = (s.merge_dims(1, 2) for s in segments)
+        return self.preprocessor.pack(a, b)
+
+
+def export_hub_pair(encoder: models.BertEncoder, preprocessor: BertPreprocessor,
+                    export_dir: str) -> tuple[str, str]:
+    """Writes <export_dir>/preprocessor and <export_dir>/encoder, the TF-Hub BERT convention."""
+    pre_dir, enc_dir = os.path.join(export_dir, "preprocessor"), os.path.join(export_dir, "encoder")
+    tf.saved_model.save(HubPreprocessor(preprocessor), pre_dir)
+    tf.saved_model.save(hub_encoder(encoder), enc_dir)
+    return pre_dir, enc_dir

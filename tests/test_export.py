@@ -1,0 +1,165 @@
+"""Export: raw-text SavedModels match the Keras model; TF-Hub pair; TF Serving REST format."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bert_tf import checkpoints, export, models, training
+from bert_tf.config import BertConfig
+from bert_tf.data.packing import encode_pair
+from bert_tf.text import BertPreprocessor
+from bert_tf.tokenization import FullTokenizer
+from conftest import REPO, TINY_WORDS
+from test_extract_features import run_script
+
+SENTENCES = ["The food was delicious and the staff were lovely.", "A dull, lifeless film.",
+             "Héllo wörld — naïve café!", "中文 and English mixed", ""]
+FRESH_PROCESS = """
+import json, sys
+import tensorflow as tf
+import tensorflow_text  # registers the tokenizer ops; nothing from bert_tf is imported
+model = tf.saved_model.load(sys.argv[1])
+out = model.signatures["serving_default"](text_a=tf.constant(json.loads(sys.argv[2])))
+print(json.dumps({k: v.numpy().tolist() if v.dtype != tf.string else
+                  [x.decode() for x in v.numpy()] for k, v in out.items()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def fine_tuned_run(minilm, tmp_path_factory):
+    """A MiniLM sentiment classifier fine-tuned for a few steps, saved as a run directory."""
+    out = tmp_path_factory.mktemp("run")
+    r = run_script("run_classifier.py", "--demo", f"--output_dir={out}", "--num_train_epochs=0.5",
+                   "--do_eval=false", "--do_predict=false")
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out
+
+
+def _keras_probabilities(run_dir, minilm, texts):
+    config = BertConfig.from_json_file(str(run_dir / "bert_config.json"))
+    model = models.BertClassifier(models.BertEncoder(config), 2)
+    checkpoints.load_weights(model, str(run_dir))
+    tok = FullTokenizer(str(minilm / "vocab.txt"))
+    feats = [encode_pair(tok, t, None, 64)[1] for t in texts]
+    batch = {"input_word_ids": np.array([f["input_ids"] for f in feats], np.int32),
+             "input_mask": np.array([f["input_mask"] for f in feats], np.int32),
+             "input_type_ids": np.array([f["segment_ids"] for f in feats], np.int32)}
+    return tf.nn.softmax(model(batch)["logits"]).numpy()
+
+
+@pytest.mark.slow
+def test_classifier_round_trip_in_a_fresh_process(fine_tuned_run, minilm, tmp_path):
+    info = json.loads((fine_tuned_run / "run_info.json").read_text())
+    assert info["model_type"] == "classifier" and info["labels"] == ["0", "1"]
+    r = run_script("export_model.py", f"--init_checkpoint={fine_tuned_run}",
+                   f"--export_dir={tmp_path / 'export' / '1'}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    fresh = subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(tmp_path / "export" / "1"),
+                            json.dumps(SENTENCES)], capture_output=True, text=True, timeout=300)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    served = json.loads(fresh.stdout.strip().splitlines()[-1])
+    expected = _keras_probabilities(fine_tuned_run, minilm, SENTENCES)
+    np.testing.assert_allclose(served["probabilities"], expected, atol=1e-5)
+    assert served["labels"] == [["0", "1"][i] for i in expected.argmax(1)]
+
+
+@pytest.mark.slow
+def test_saved_model_cli_and_rest_json(fine_tuned_run, tmp_path):
+    export_dir = tmp_path / "1"
+    assert run_script("export_model.py", f"--init_checkpoint={fine_tuned_run}",
+                      f"--export_dir={export_dir}").returncode == 0
+    show = subprocess.run([sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "show",
+                           "--dir", str(export_dir), "--all"], capture_output=True, text=True)
+    assert show.returncode == 0, show.stderr[-2000:]
+    for text in ("signature_def['serving_default']", "inputs['text_a'] tensor_info:",
+                 "dtype: DT_STRING", "signature_def['serving_features']",
+                 "inputs['input_word_ids'] tensor_info:", "outputs['probabilities']"):
+        assert text in show.stdout
+    # TF Serving's REST API, row format: {"instances": [{"text_a": ...}, ...]}.
+    request = json.loads(json.dumps({"signature_name": "serving_default",
+                                     "instances": [{"text_a": s} for s in SENTENCES[:2]]}))
+    fn = tf.saved_model.load(str(export_dir)).signatures[request["signature_name"]]
+    columns = {k: tf.constant([row[k] for row in request["instances"]]) for k in
+               fn.structured_input_signature[1]}
+    out = fn(**columns)
+    response = {"predictions": [{k: (v.numpy()[i].decode() if v.dtype == tf.string
+                                     else v.numpy()[i].tolist()) for k, v in out.items()}
+                                for i in range(len(SENTENCES[:2]))]}
+    body = json.loads(json.dumps(response))
+    assert [p["labels"] for p in body["predictions"]] == ["1", "0"]
+    assert abs(sum(body["predictions"][0]["probabilities"]) - 1) < 1e-5
+
+
+@pytest.mark.slow
+def test_hub_pair_with_tf_hub_and_saved_model_load(minilm, golden, tmp_path):
+    hub = pytest.importorskip("tensorflow_hub")
+    r = run_script("export_model.py", "--model_type=encoder", "--hub_format",
+                   f"--init_checkpoint={minilm}", "--max_seq_length=32", f"--export_dir={tmp_path}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    pre = tf.saved_model.load(str(tmp_path / "preprocessor"))
+    a, b = pre.tokenize(tf.constant(golden["text_a"])), pre.tokenize(tf.constant(golden["text_b"]))
+    inputs = pre.bert_pack_inputs([a, b])
+    np.testing.assert_array_equal(inputs["input_word_ids"], golden["input_ids"])
+    np.testing.assert_array_equal(inputs["input_type_ids"], golden["token_type_ids"])
+    encoder = tf.saved_model.load(str(tmp_path / "encoder"))
+    out = encoder(inputs)
+    np.testing.assert_allclose(out["pooled_output"], golden["pooler_output"], atol=1e-4)
+    assert len(out["encoder_outputs"]) == 6
+    # tensorflow_hub's KerasLayer (Keras 2) loads both halves.
+    layer_pre = hub.KerasLayer(str(tmp_path / "preprocessor"))
+    layer_enc = hub.KerasLayer(str(tmp_path / "encoder"), trainable=True)
+    single = layer_pre(tf.constant(golden["text_a"][:1]))
+    pooled = layer_enc(single)["pooled_output"]
+    np.testing.assert_allclose(pooled[0], golden["pooler_output"][0], atol=1e-4)
+    # Trainable with every weight, and dropout active when training.
+    assert len(layer_enc.trainable_weights) == 6 * 16 + 5 + 2
+    dropped = layer_enc(single, training=True)["pooled_output"]
+    assert np.abs(dropped - pooled).max() > 1e-3
+
+
+@pytest.mark.parametrize("kind", export.MODEL_TYPES)
+def test_every_model_type_exports_raw_text_signatures(kind, tiny_config, tiny_vocab_file, tmp_path):
+    enc = models.BertEncoder(tiny_config)
+    labels = {"classifier": ["neg", "pos"], "ner": ["O", "B-PER", "I-PER"]}.get(kind)
+    model = {"encoder": lambda: enc, "pretrainer": lambda: models.BertPretrainer(enc),
+             "classifier": lambda: models.BertClassifier(enc, 2),
+             "squad": lambda: models.BertSpanLabeler(enc),
+             "ner": lambda: models.BertTokenTagger(enc, 3)}[kind]()
+    pre = BertPreprocessor(tiny_vocab_file, seq_length=16)
+    export.export_model(export.ServingModule(model, kind, pre, labels), str(tmp_path))
+    loaded = tf.saved_model.load(str(tmp_path))
+    texts = tf.constant(["John Smith went to Paris .", "the cat sat"])
+    if kind == "squad":
+        out = loaded.signatures["serving_default"](question=tf.constant(["who went ?"] * 2),
+                                                   context=texts)
+        assert out["start_logits"].shape == (2, 16)
+        text = [t.decode() for t in out["answer_text"].numpy()]
+        assert all(t and t in c.decode() for t, c in zip(text, texts.numpy()))
+    else:
+        out = loaded.signatures["serving_default"](text_a=texts)
+    if kind == "ner":
+        assert [t.decode() for t in out["tokens"].numpy()[0]] == ["john", "smith", "went", "to",
+                                                                  "paris", "."]
+        assert set(out["tags"].numpy()[0].tolist()) <= {b"O", b"B-PER", b"I-PER"}
+        assert out["tags"].numpy()[1].tolist()[3:] == [b""] * 3  # padding words
+    if kind == "classifier":
+        np.testing.assert_allclose(out["probabilities"].numpy().sum(1), 1.0, atol=1e-6)
+    feats = loaded.signatures["serving_features"]
+    ids = pre(texts)
+    if kind == "pretrainer":
+        ids["masked_lm_positions"] = tf.constant([[1, 2], [1, 2]])
+    direct = model(ids)
+    served = feats(**ids)
+    for k in served:
+        np.testing.assert_allclose(served[k], tf.cast(direct[k], tf.float32), atol=1e-5)
+
+
+def test_bad_export_flags(tmp_path):
+    r = run_script("export_model.py", f"--init_checkpoint={tmp_path}", "--model_type=encoder")
+    assert r.returncode == 2 and "--export_dir is required" in r.stderr
