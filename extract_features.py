@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 from absl import flags, logging
 
-from bert_tf import checkpoints, cli, inference, models
+from bert_tf import checkpoints, cli, inference, models, training
 from bert_tf.data.packing import encode_pair
 from bert_tf.io import atomic_open
 
@@ -73,7 +73,7 @@ def main(_):
     tokenizer = cli.load_tokenizer(files.vocab_file, files.config)
     examples = read_examples(FLAGS.input_file)
     strategy = cli.strategy_from_flags()
-    with strategy.scope():
+    with strategy.scope(), training.dtype_policy(FLAGS.inference_dtype):
         encoder = models.BertEncoder(files.config)
     checkpoints.load_weights(encoder, files.init_checkpoint)
 

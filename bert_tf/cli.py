@@ -72,7 +72,15 @@ def define_runtime_flags() -> None:
                       "(new) Keras dtype policy. mixed_bfloat16 for CPUs with AMX and TPUs, "
                       "mixed_float16 for GPUs (with dynamic loss scaling).")
     flags.DEFINE_bool("xla", False, "(new) Compile the model step with XLA (jit_compile).")
+    define_inference_dtype_flag()
     flags.DEFINE_integer("seed", 12345, "(new) Random seed for initialisation, dropout and shuffling.")
+
+
+def define_inference_dtype_flag() -> None:
+    flags.DEFINE_enum("inference_dtype", "float32", list(training.INFERENCE_DTYPES),
+                      "(new) Predict (and export) with the weights in this dtype. bfloat16 keeps "
+                      "LayerNorm and softmax in float32 and is about 2x faster on CPUs with "
+                      "bfloat16 support (AVX512-BF16/AMX) and on TPUs; outputs move by ~1e-2.")
 
 
 def define_train_flags(epochs: bool = True, lr: float = 5e-5, train_batch_size: int = 32) -> None:
@@ -182,7 +190,8 @@ def train_config(num_train_steps: int, num_warmup_steps: int) -> training.TrainC
         save_checkpoints_steps=FLAGS.save_checkpoints_steps,
         iterations_per_loop=FLAGS.iterations_per_loop, log_every_steps=FLAGS.log_every_steps,
         keep_checkpoint_max=FLAGS.keep_checkpoint_max, grad_accum_steps=FLAGS.grad_accum_steps,
-        optimizer=FLAGS.optimizer, xla=FLAGS.xla, seed=FLAGS.seed)
+        optimizer=FLAGS.optimizer, xla=FLAGS.xla, seed=FLAGS.seed,
+        inference_dtype=FLAGS.inference_dtype)
 
 
 def steps_for_epochs(num_examples: int) -> tuple[int, int]:

@@ -164,6 +164,7 @@ class AdamWeightDecay(tf.Module):
             finite, self.loss_scale, tf.maximum(self.loss_scale / 2.0, 1.0))))
         self.good_steps.assign(tf.where(finite & ~grow, self.good_steps + 1, 0))
 
+    @tf.function(jit_compile=True)
     def _update_slots(self, var, grad, lr, decay, finite, m, v):
         next_m, next_v = self._update(var, grad, lr, decay, m, v)
         if finite is not None:

@@ -115,9 +115,15 @@ class _Shield(tf.Module):
         hide = {cp: _PLACEHOLDER_BASE + offset + i for i, cp in enumerate(python_result)}
         self.hide = _CodePointMap(hide)
         self.reveal = _CodePointMap({hide[cp]: out for cp, out in python_result.items()})
+        self.pattern = "(?s).*" + _re2_class("".join(map(chr, python_result))) + ".*"
 
     def apply(self, op, texts: tf.Tensor) -> tf.Tensor:
-        return self.reveal(op(self.hide(texts)))
+        if self.hide.empty:
+            return op(texts)
+        # The shielded characters are rare: skip the decode/encode passes (most of
+        # the cost) for batches without any.
+        present = tf.reduce_any(tf.strings.regex_full_match(texts, self.pattern))
+        return tf.cond(present, lambda: self.reveal(op(self.hide(texts))), lambda: op(texts))
 
 
 class BertPreprocessor(tf.Module):

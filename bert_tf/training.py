@@ -30,6 +30,7 @@ DatasetFn = Callable[[tf.distribute.InputContext], tf.data.Dataset]
 
 STRATEGIES = ("default", "one_device", "mirrored", "multi_worker_mirrored", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+INFERENCE_DTYPES = ("float32", "bfloat16")
 _RNG_PREFIX = "bert_tf/rng_state_"
 
 
@@ -53,6 +54,7 @@ class TrainConfig:
     optimizer: str = "adamw"
     xla: bool = False
     seed: int | None = None
+    inference_dtype: str = "float32"
 
     def __post_init__(self) -> None:
         for name in ("save_checkpoints_steps", "iterations_per_loop", "log_every_steps",
@@ -95,6 +97,20 @@ def set_precision(policy: str | None) -> None:
     keras.mixed_precision.set_global_policy(policy)
 
 
+class dtype_policy:
+    """Builds Keras layers under `policy` inside the `with`, then restores the previous one."""
+
+    def __init__(self, policy: str):
+        self.policy = policy
+
+    def __enter__(self):
+        self.previous = keras.mixed_precision.global_policy()
+        keras.mixed_precision.set_global_policy(self.policy)
+
+    def __exit__(self, *exc):
+        keras.mixed_precision.set_global_policy(self.previous)
+
+
 def _format_eta(seconds: float) -> str:
     return str(datetime.timedelta(seconds=int(seconds))) if math.isfinite(seconds) else "?"
 
@@ -113,7 +129,11 @@ class Trainer:
     def __init__(self, model_fn: Callable[[], keras.Model], loss_fn: LossFn,
                  config: TrainConfig, strategy: tf.distribute.Strategy | None = None):
         self.config = config
+        if config.inference_dtype not in INFERENCE_DTYPES:
+            raise ValueError(f"--inference_dtype={config.inference_dtype!r}: expected one of "
+                             f"{INFERENCE_DTYPES}")
         self.strategy = strategy or tf.distribute.get_strategy()
+        self._model_fn = model_fn
         self.loss_fn = loss_fn
         if config.seed is not None:
             keras.utils.set_random_seed(config.seed)
@@ -129,6 +149,7 @@ class Trainer:
             v for v in self.model.variables if v.path.endswith("seed_generator_state"))}
         self._train_loop = None
         self._predict_step = None
+        self._inference_model = None
 
     # -- checkpoints ---------------------------------------------------------
 
@@ -328,16 +349,19 @@ class Trainer:
         not pay for max_seq_length; sequence outputs are padded back with zeros.
         """
         if self._predict_step is None:
-            model = self.model
+            model = self._inference_model = self._build_inference_model()
 
             @tf.function(jit_compile=self.config.xla, reduce_retracing=True)
             def forward(inputs):
-                return model(inputs, training=False)
+                out = model(inputs, training=False)
+                return tf.nest.map_structure(
+                    lambda t: tf.cast(t, tf.float32) if t.dtype.is_floating else t, out)
 
             self._predict_step = forward
         # Outputs whose second dimension is the sequence (None in the model's spec).
         sequence_outputs = tf.nest.map_structure(lambda t: len(t.shape) > 1 and t.shape[1] is None,
                                                  self.model.output)
+        self._sync_inference_weights()
         replicas = self.strategy.num_replicas_in_sync
         for batch in dataset:
             inputs, full = models.model_inputs(self.model, batch), None
@@ -354,6 +378,21 @@ class Trainer:
             if full is not None:
                 outputs = tf.nest.map_structure(_pad_to(full), outputs, sequence_outputs)
             yield _to_numpy(batch), outputs
+
+    def _build_inference_model(self) -> keras.Model:
+        """self.model, or with --inference_dtype=bfloat16 a bfloat16 twin of it
+        (LayerNorm and softmax stay float32), about 2x faster on CPUs with bf16."""
+        if self.config.inference_dtype == "float32":
+            return self.model
+        with self.strategy.scope(), dtype_policy(self.config.inference_dtype):
+            return self._model_fn()
+
+    def _sync_inference_weights(self) -> None:
+        """Copies the current (e.g. just trained) weights into the bfloat16 twin."""
+        if self._inference_model is self.model:
+            return
+        for target, source in zip(self._inference_model.weights, self.model.weights):
+            target.assign(tf.cast(source, target.dtype))
 
     def _distributed_predict(self, inputs: dict) -> dict:
         batch = next(iter(self.strategy.experimental_distribute_dataset(

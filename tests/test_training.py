@@ -162,3 +162,32 @@ def test_predict_trims_padding_without_changing_outputs(tmp_path):
     assert trimmed[1][:, 16:].any()  # batch 1 holds a full-length example
     for t, f, mask in zip(trimmed, full, np.split(data["input_mask"], [8, 16])):
         np.testing.assert_allclose(t[mask == 1], f[mask == 1], atol=1e-5)
+
+
+def test_bfloat16_inference_follows_the_trained_float32_weights(tmp_path):
+    data = _data(n=16)
+    ds = tf.data.Dataset.from_tensor_slices(data).batch(8)
+    t32 = _trainer(tmp_path / "a", steps=0)
+    t16 = _trainer(tmp_path / "b", steps=0, inference_dtype="bfloat16")
+    for v16, v32 in zip(t16.model.weights, t32.model.weights):
+        v16.assign(v32)
+
+    def logits(t):
+        return np.concatenate([o["logits"] for _, o in t.predict(ds)])
+
+    reference = logits(t32)
+    first = logits(t16)
+    assert t16.model.weights[0].dtype == "float32"  # training weights stay float32
+    assert {w.dtype for w in t16._inference_model.trainable_weights} >= {"bfloat16"}
+    assert first.dtype == np.float32
+    np.testing.assert_allclose(first, reference, atol=0.05)
+    assert np.abs(first - reference).max() > 1e-6  # it really ran in bfloat16
+    # New float32 weights (as after training) reach the bfloat16 twin at the next predict.
+    for v16, v32 in zip(t16.model.trainable_weights, t32.model.trainable_weights):
+        v32.assign(v32 * 1.5)
+        v16.assign(v32)
+    updated = logits(t16)
+    assert np.abs(updated - first).max() > 1e-3
+    np.testing.assert_allclose(updated, logits(t32), atol=0.1)
+    with pytest.raises(ValueError, match="--inference_dtype='float16'"):
+        _trainer(tmp_path / "c", steps=0, inference_dtype="float16")

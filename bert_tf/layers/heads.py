@@ -43,8 +43,12 @@ class OutputProjection(keras.layers.Layer):
 
     def call(self, x, training=None):
         x = self.dropout(x, training=training)
+        # On a [rows, hidden] matrix: a broadcast batched matmul's weight gradient
+        # would be computed per example and then summed.
+        leading = tf.shape(x)[:-1]
+        x = tf.reshape(x, [-1, x.shape[-1]])
         logits = tf.matmul(x, self.output_weights, transpose_b=True) + self.output_bias
-        return tf.cast(logits, tf.float32)
+        return tf.cast(tf.reshape(logits, tf.concat([leading, [self.units]], 0)), tf.float32)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "dropout_rate": self.dropout_rate,
@@ -90,10 +94,15 @@ class MaskedLMHead(keras.layers.Layer):
         self.built = True
 
     def call(self, sequence_output, positions):
+        b, p = tf.shape(positions)[0], tf.shape(positions)[1]
         x = tf.gather(sequence_output, positions, batch_dims=1)
+        # [B * P, hidden], as the original's gather_indexes: plain 2-D MatMuls, whose
+        # [vocab, hidden] gradient is one product, not one per example then summed.
+        x = tf.reshape(x, [-1, self.embeddings.hidden_size])
         x = tf.cast(self.layer_norm(self.transform(x)), self.compute_dtype)
         logits = tf.matmul(x, self.embeddings.word_embeddings, transpose_b=True)
-        return tf.cast(logits + self.output_bias, tf.float32)
+        logits = tf.reshape(logits + self.output_bias, [b, p, self.embeddings.vocab_size])
+        return tf.cast(logits, tf.float32)
 
     def get_config(self):
         return {**super().get_config(), "hidden_act": self.hidden_act,
