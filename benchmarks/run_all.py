@@ -22,6 +22,7 @@ BENCHMARKS = {
     "train_step": (["bench_train_step.py"], ["--layers=2", "--repeats=2"]),
     "tokenization": (["bench_tokenization.py"], ["--lines=2000"]),
     "predict": (["bench_predict.py"], ["--layers=2", "--repeats=2"]),
+    "serving": (["bench_serving.py"], ["--calls=10"]),
     "create_pretraining_data": (["bench_create_pretraining_data.py"], ["--docs=200"]),
 }
 

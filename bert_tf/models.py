@@ -51,6 +51,8 @@ class BertEncoder(keras.Model):
       encoder_outputs: list of num_hidden_layers float32 [batch_size, seq_length, hidden_size].
     """
 
+    sequence_outputs = ("sequence_output", "encoder_outputs")
+
     def __init__(self, config: BertConfig | dict, name: str = "bert", **kwargs):
         if isinstance(config, dict):
             config = BertConfig(**config)
@@ -92,6 +94,10 @@ class BertEncoder(keras.Model):
 
 class _TaskModel(keras.Model):
     """A functional model of `encoder` plus a head; serializes the encoder inside."""
+
+    # Outputs with one row per input token: predict runs them on trimmed batches and
+    # pads them back (see `Trainer.predict`).
+    sequence_outputs: tuple[str, ...] = ()
 
     def get_config(self):
         return {"name": self.name, "encoder": keras.saving.serialize_keras_object(self.encoder),
@@ -160,6 +166,8 @@ class BertSpanLabeler(_TaskModel):
     Outputs: `start_logits`, `end_logits` float32 [batch_size, seq_length].
     """
 
+    sequence_outputs = ("start_logits", "end_logits")
+
     def __init__(self, encoder: BertEncoder, name: str = "bert_span_labeler", **kwargs):
         inputs = encoder_inputs()
         head = OutputProjection(2, initializer_range=encoder.config.initializer_range,
@@ -176,6 +184,8 @@ class BertTokenTagger(_TaskModel):
 
     Outputs: `logits` float32 [batch_size, seq_length, num_labels].
     """
+
+    sequence_outputs = ("logits",)
 
     def __init__(self, encoder: BertEncoder, num_labels: int, dropout_rate: float = 0.1,
                  name: str = "bert_token_tagger", **kwargs):

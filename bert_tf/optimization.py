@@ -83,6 +83,7 @@ class AdamWeightDecay(tf.Module):
                                           aggregation=first)
             self.good_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="good_steps",
                                           aggregation=first)
+        self._fused_update = tf.function(self._update_slots, jit_compile=True)
         strategy = tf.distribute.get_strategy()
         self.slots: dict[str, list[tf.Variable]] = {}
         for slot in self.slot_names:
@@ -164,7 +165,6 @@ class AdamWeightDecay(tf.Module):
             finite, self.loss_scale, tf.maximum(self.loss_scale / 2.0, 1.0))))
         self.good_steps.assign(tf.where(finite & ~grow, self.good_steps + 1, 0))
 
-    @tf.function(jit_compile=True)
     def _update_slots(self, var, grad, lr, decay, finite, m, v):
         next_m, next_v = self._update(var, grad, lr, decay, m, v)
         if finite is not None:

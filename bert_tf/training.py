@@ -358,9 +358,10 @@ class Trainer:
                     lambda t: tf.cast(t, tf.float32) if t.dtype.is_floating else t, out)
 
             self._predict_step = forward
-        # Outputs whose second dimension is the sequence (None in the model's spec).
-        sequence_outputs = tf.nest.map_structure(lambda t: len(t.shape) > 1 and t.shape[1] is None,
-                                                 self.model.output)
+        # Outputs aligned with the input tokens are padded back after trimming;
+        # a model that does not declare them is not trimmed.
+        aligned = getattr(self.model, "sequence_outputs", None)
+        trim = trim and aligned is not None
         self._sync_inference_weights()
         replicas = self.strategy.num_replicas_in_sync
         for batch in dataset:
@@ -376,7 +377,8 @@ class Trainer:
             else:
                 outputs = self._distributed_predict(inputs)
             if full is not None:
-                outputs = tf.nest.map_structure(_pad_to(full), outputs, sequence_outputs)
+                outputs = {k: tf.nest.map_structure(_pad_to(full), v) if k in aligned else v
+                           for k, v in outputs.items()}
             yield _to_numpy(batch), outputs
 
     def _build_inference_model(self) -> keras.Model:
@@ -403,8 +405,8 @@ class Trainer:
 
 
 def _pad_to(length: int):
-    def pad(value: np.ndarray, is_sequence: bool) -> np.ndarray:
-        if not is_sequence or value.shape[1] == length:
+    def pad(value: np.ndarray) -> np.ndarray:
+        if value.shape[1] == length:
             return value
         widths = [(0, 0), (0, length - value.shape[1])] + [(0, 0)] * (value.ndim - 2)
         return np.pad(value, widths)

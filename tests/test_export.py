@@ -41,6 +41,16 @@ def fine_tuned_run(minilm, tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def exported(fine_tuned_run, tmp_path_factory):
+    """fine_tuned_run exported by export_model.py with only --init_checkpoint and --export_dir."""
+    export_dir = tmp_path_factory.mktemp("export") / "1"
+    r = run_script("export_model.py", f"--init_checkpoint={fine_tuned_run}",
+                   f"--export_dir={export_dir}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    return export_dir
+
+
 def _keras_probabilities(run_dir, minilm, texts):
     config = BertConfig.from_json_file(str(run_dir / "bert_config.json"))
     model = models.BertClassifier(models.BertEncoder(config), 2)
@@ -54,13 +64,10 @@ def _keras_probabilities(run_dir, minilm, texts):
 
 
 @pytest.mark.slow
-def test_classifier_round_trip_in_a_fresh_process(fine_tuned_run, minilm, tmp_path):
+def test_classifier_round_trip_in_a_fresh_process(fine_tuned_run, exported, minilm):
     info = json.loads((fine_tuned_run / "run_info.json").read_text())
     assert info["model_type"] == "classifier" and info["labels"] == ["0", "1"]
-    r = run_script("export_model.py", f"--init_checkpoint={fine_tuned_run}",
-                   f"--export_dir={tmp_path / 'export' / '1'}")
-    assert r.returncode == 0, r.stderr[-3000:]
-    fresh = subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(tmp_path / "export" / "1"),
+    fresh = subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(exported),
                             json.dumps(SENTENCES)], capture_output=True, text=True, timeout=300)
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     served = json.loads(fresh.stdout.strip().splitlines()[-1])
@@ -70,10 +77,8 @@ def test_classifier_round_trip_in_a_fresh_process(fine_tuned_run, minilm, tmp_pa
 
 
 @pytest.mark.slow
-def test_saved_model_cli_and_rest_json(fine_tuned_run, tmp_path):
-    export_dir = tmp_path / "1"
-    assert run_script("export_model.py", f"--init_checkpoint={fine_tuned_run}",
-                      f"--export_dir={export_dir}").returncode == 0
+def test_saved_model_cli_and_rest_json(exported):
+    export_dir = exported
     show = subprocess.run([sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "show",
                            "--dir", str(export_dir), "--all"], capture_output=True, text=True)
     assert show.returncode == 0, show.stderr[-2000:]

@@ -241,7 +241,8 @@ def test_get_final_text(pred, orig, lower, expected):
 def test_get_final_text_verbose_logging(caplog):
     import logging
 
-    with caplog.at_level(logging.INFO):
+    # At the absl logger: an earlier import (tensorflow_hub, tf_keras) may have raised its level.
+    with caplog.at_level(logging.INFO, logger="absl"):
         squad.get_final_text("paris", "London", True, verbose_logging=True)
         squad.get_final_text("zoe", "Zoe\u0308", True, verbose_logging=True)
     assert "Unable to find text: 'paris' in 'London'" in caplog.text

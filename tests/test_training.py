@@ -191,3 +191,19 @@ def test_bfloat16_inference_follows_the_trained_float32_weights(tmp_path):
     np.testing.assert_allclose(updated, logits(t32), atol=0.1)
     with pytest.raises(ValueError, match="--inference_dtype='float16'"):
         _trainer(tmp_path / "c", steps=0, inference_dtype="float16")
+
+
+def test_predict_trims_a_pretrainer_without_padding_its_predictions(tmp_path):
+    """mlm_logits has one row per masked position, not per token: it is not padded back."""
+    cfg = dataclasses.replace(_config(), max_position_embeddings=48)
+    trainer = training.Trainer(lambda: models.BertPretrainer(models.BertEncoder(cfg)), _loss,
+                               training.TrainConfig(output_dir=str(tmp_path), num_train_steps=0))
+    data = _data(n=8, seq=48)
+    data["input_mask"][:, 6:] = 0
+    data["masked_lm_positions"] = np.tile(np.array([1, 2, 3], np.int32), (8, 1))
+    ds = tf.data.Dataset.from_tensor_slices(data).batch(8)
+    (_, full), = trainer.predict(ds, trim=False)
+    (_, trimmed), = trainer.predict(ds)
+    assert trimmed["mlm_logits"].shape == full["mlm_logits"].shape == (8, 3, 40)
+    np.testing.assert_allclose(trimmed["mlm_logits"], full["mlm_logits"], atol=1e-5)
+    np.testing.assert_allclose(trimmed["nsp_logits"], full["nsp_logits"], atol=1e-5)
