@@ -18,7 +18,6 @@ import argparse
 from common import (BERT_BASE, encoder_flops, matmul_peak, median_time, print_table,
                     random_inputs)
 
-import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 
@@ -60,17 +59,12 @@ def keras_hub_bert(dtype: str):
     return call
 
 
-class policy:
+def policy(dtype: str, pure: bool):
     """float32, or bfloat16: pure (our inference dtype) or mixed (Keras' mixed_bfloat16)."""
+    from bert_tf.training import dtype_policy
 
-    def __init__(self, dtype: str, pure: bool):
-        self.name = "float32" if dtype == "float32" else ("bfloat16" if pure else "mixed_bfloat16")
-
-    def __enter__(self):
-        keras.mixed_precision.set_global_policy(self.name)
-
-    def __exit__(self, *exc):
-        keras.mixed_precision.set_global_policy("float32")
+    return dtype_policy("float32" if dtype == "float32" else
+                        ("bfloat16" if pure else "mixed_bfloat16"))
 
 
 IMPLEMENTATIONS = {"bert_tf": ours, "model_garden": model_garden, "keras_hub": keras_hub_bert}

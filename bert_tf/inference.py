@@ -15,6 +15,12 @@ import numpy as np
 from bert_tf.data.records import MODEL_INPUT_NAMES
 
 
+def trimmed_length(used: int, full: int, multiple: int) -> int:
+    """The length a batch runs at: its longest input rounded up to a multiple of
+    `multiple` (at least one), never beyond the padded length `full`."""
+    return min(full, -(-max(used, 1) // multiple) * multiple)
+
+
 def length_batches(features: Sequence[Mapping[str, Sequence[int]]], batch_size: int,
                    multiple: int = 8, window: int = 64
                    ) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
@@ -33,7 +39,7 @@ def length_batches(features: Sequence[Mapping[str, Sequence[int]]], batch_size: 
         for b in range(0, len(chunk), batch_size):
             idx = chunk[b:b + batch_size]
             full = len(features[idx[0]]["input_ids"])
-            length = min(full, -(-max(int(lengths[idx].max()), 1) // multiple) * multiple)
+            length = trimmed_length(int(lengths[idx].max()), full, multiple)
             yield idx, {model_name: np.array([features[i][name][:length] for i in idx], np.int32)
                         for name, model_name in MODEL_INPUT_NAMES.items()}
 

@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from bert_tf import checkpoints, models, optimization
+from bert_tf import checkpoints, inference, models, optimization
 
 LossFn = Callable[[keras.Model, Mapping[str, tf.Tensor], bool], tf.Tensor]
 DatasetFn = Callable[[tf.distribute.InputContext], tf.data.Dataset]
@@ -369,7 +369,7 @@ class Trainer:
             if trim and "input_mask" in inputs:
                 full = int(inputs["input_mask"].shape[1])
                 used = int(tf.reduce_max(tf.reduce_sum(inputs["input_mask"], 1)))
-                length = min(full, max(16, -(-used // 16) * 16))
+                length = inference.trimmed_length(used, full, 16)
                 inputs = {k: v[:, :length] if k in models.INPUT_NAMES else v
                           for k, v in inputs.items()}
             if replicas == 1:
