@@ -131,10 +131,13 @@ def resolve_model_files(require_checkpoint: bool = False) -> ModelFiles:
         from bert_tf import pretrained  # a registry name, not a path
 
         files = pretrained.resolve_init_checkpoint(init)
-        if files is not None:
-            init = files.checkpoint
-            config_file = config_file or files.config_file
-            vocab_file = vocab_file or files.vocab_file
+        if files is None:
+            raise flags.ValidationError(
+                f"--init_checkpoint={init}: no such checkpoint (expected a checkpoint prefix "
+                "with a .index file, a directory holding one, or a registered model name)")
+        init = files.checkpoint
+        config_file = config_file or files.config_file
+        vocab_file = vocab_file or files.vocab_file
     if init and not config_file:
         config_file = _beside(init, ("bert_config.json", "config.json"))
     if vocab_file is None and init and hasattr(FLAGS, "vocab_file"):

@@ -11,23 +11,30 @@ step reproduces the original Python tokenizer:
   WordPiece      greedy longest match, "##" continuations, > 200 characters -> [UNK]
   pack           [CLS] a [SEP] (b [SEP]), pairs truncated from the longer side
 
-The character classes are the Python tokenizer's own (`tokenization.character_classes`),
-so the two agree character for character. Where Python's Unicode tables and
-TensorFlow's ICU differ (characters added in recent Unicode versions), the few
-differing lower-case and NFD mappings are corrected with explicit tables.
+Two paths give the same ids. Most lines take one C++ pass: tensorflow-text's
+FastBertNormalizer driven by a character table holding the original's result for
+every character (built here), then FastWordpiece, which splits and runs WordPiece.
+Lines the table cannot settle (final sigma, reordering marks, words that may pass
+200 characters, malformed UTF-8) take the exact path: regex steps with the Python
+tokenizer's own character classes (`tokenization.character_classes`), where the few
+lower-case and NFD mappings that differ between Python's Unicode tables and
+TensorFlow's ICU are corrected with explicit tables.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import unicodedata
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 
 from bert_tf import tokenization
 
 MAX_CHARS_PER_WORD = 200  # the original WordpieceTokenizer's max_input_chars_per_word
+_CJK_CLASS = "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in tokenization._CJK_RANGES) + "]"
 # Private-use code points that stand in for characters whose NFD differs between
 # Python and ICU while NFD runs (private use is never decomposed).
 _PLACEHOLDER_BASE = 0xF0000
@@ -126,6 +133,143 @@ class _Shield(tf.Module):
         return tf.cond(present, lambda: self.reveal(op(self.hide(texts))), lambda: op(texts))
 
 
+# -- one-pass path ----------------------------------------------------------------
+#
+# tensorflow-text's FastBertTokenizer (a per-character normalization table, then one
+# C++ pass that splits and runs WordPiece) is 3x faster than the regex steps above,
+# but its table is ICU's NFKC case folding ("ß" -> "ss", "℃" -> "°c", controls ->
+# spaces), not the original's lower + NFD + strip accents. The table is data: we
+# build it from the original's result for each character.
+
+def _darts_trie(keys: dict[bytes, int]) -> np.ndarray:
+    """A darts-clone double-array trie (the layout tensorflow-text reads) of byte keys.
+
+    Node i's child by byte b sits at unit base ^ b and carries b as its label; a
+    key's value sits in the child labelled 0, flagged by bit 8 of its parent.
+    """
+    trie: dict = {}
+    for key, value in keys.items():
+        node = trie
+        for byte in key:
+            node = node.setdefault(byte, {})
+        node[None] = value
+    size = 1 << 21  # the most the unit layout addresses without its wide form
+    units = np.zeros(size + 256, np.uint32)
+    used, is_base = np.zeros(size + 256, bool), np.zeros(size + 256, bool)
+    used[0] = True
+    queue, cursor = [(0, trie)], 1
+    while queue:
+        at, node = queue.pop()
+        labels = np.array(sorted(0 if b is None else b for b in node), np.int64)
+        while used[cursor]:
+            cursor += 1
+        base, window = None, cursor
+        while base is None:  # the first free unit from which every child fits
+            if window >= size:
+                raise ValueError("character table too large for the darts-clone layout")
+            bases = (np.flatnonzero(~used[window:window + 4096]) + window) ^ labels[0]
+            fits = ~is_base[bases] & ~used[bases[:, None] ^ labels].any(axis=1)
+            if fits.any():
+                base = int(bases[np.argmax(fits)])
+            window += 4096
+        is_base[base] = True
+        used[base ^ labels] = True
+        units[at] |= np.uint32((at ^ base) << 10 | (0x100 if None in node else 0))
+        for b, child in node.items():
+            if b is None:
+                units[base] = 0x80000000 | child
+            else:
+                units[base ^ b] |= b
+                queue.append((base ^ b, child))
+    return units[:np.flatnonzero(used)[-1] + 1]
+
+
+def _reorders(c: str) -> bool:
+    """Whether NFD may move c's marks past others (non-Mn marks that survive)."""
+    return any(unicodedata.combining(m) and unicodedata.category(m) != "Mn"
+               for m in unicodedata.normalize("NFD", c.lower()))
+
+
+def _python_char_map(do_lower_case: bool) -> dict[str, str]:
+    """What the original makes of each character, alone, where that is not itself."""
+    classes = tokenization.character_classes()
+    drop, space = set(classes["drop"]), set(classes["space"]) | set(classes["split"])
+    out = {}
+    for cp in itertools.chain(range(0x40000), range(0xE0000, 0xF0000)):
+        c = chr(cp)
+        if c in drop:
+            t = ""
+        elif c in space:
+            t = " "
+        elif do_lower_case:
+            t = "".join(m for m in unicodedata.normalize("NFD", c.lower())
+                        if unicodedata.category(m) != "Mn")
+        else:
+            t = c
+        if t != c:
+            out[c] = t
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _fast_tables(do_lower_case: bool) -> tuple[bytes, str]:
+    """(FastBertNormalizer model of the original's characters, regex of the lines
+    it tokenizes exactly)."""
+    import flatbuffers
+
+    target = _python_char_map(do_lower_case)
+    pool, offsets, keys = bytearray(), {}, {}
+    for c, t in target.items():
+        data = t.encode()
+        if data not in offsets:
+            offsets[data] = len(pool)
+            pool.extend(data)
+        keys[c.encode()] = 0x40000000 | offsets[data] << 6 | len(data)
+    zero = keys.pop(b"\0")
+    # The C++ splitter's character classes, probed with a vocabulary without "a":
+    # "a?a" stays one word if ? is a word character, two for whitespace, three for
+    # punctuation. Planes 4-13 and 15-16 (unassigned, private use) are words to both.
+    chars = [chr(cp) for cp in itertools.chain(range(1, 0xD800), range(0xE000, 0x40000),
+                                                range(0xE0000, 0xF0000))]
+    probe = tf_text.FastWordpieceTokenizer(["[UNK]", "x"], token_out_type=tf.int32)
+    counts = probe.tokenize(tf.constant([f"a{c}a" for c in chars])).row_lengths().numpy()
+    punct = set(tokenization.character_classes()["punct"])
+    wrong = {c for c, n in zip(chars, counts)
+             if n != (2 if c == " " else 3 if c in punct or tokenization._CJK_RE.match(c) else 1)}
+    unsafe, longest = set(), 1
+    for c in chars:
+        t = target.get(c, c)
+        if wrong.intersection(t) or (do_lower_case and (c in target or unicodedata.combining(c))
+                                     and _reorders(c)):
+            unsafe.add(c)
+        else:
+            longest = max(longest, len(t))
+    if do_lower_case:
+        unsafe.add("\u03a3")  # lower() makes it "ς" or "σ" by context (final sigma)
+    b = flatbuffers.Builder(1 << 20)
+    trie = b.CreateNumpyVector(_darts_trie(keys))
+    strings = b.CreateByteVector(bytes(pool))
+    b.StartObject(4)
+    b.PrependBoolSlot(0, do_lower_case, False)
+    b.PrependUOffsetTRelativeSlot(1, trie, 0)
+    b.PrependInt32Slot(2, zero, 0)
+    b.PrependUOffsetTRelativeSlot(3, strings, 0)
+    b.Finish(b.EndObject())
+    # Lines of safe characters without a run of non-separators (space, ASCII
+    # punctuation, CJK) that could make a word of over 200 characters; the cap on
+    # the run keeps RE2's DFA small. Malformed UTF-8 does not match (the exact path
+    # drops it, as the original does).
+    run = min(MAX_CHARS_PER_WORD // longest, 64)
+    separators = " !-/:-@\\[-`{-~" + _CJK_CLASS[1:-1]
+    word = f"[^{separators}{_re2_class(''.join(unsafe))[1:-1]}]{{0,{run}}}"
+    return bytes(b.Output()), f"(?s)(?:{word}[{separators}])*{word}"
+
+
+# Pure TensorFlow ops with explicit tf.cond: autograph need not rewrite them (and
+# mis-binds their nested helpers when callers' functions are retraced).
+_plain_python = tf.autograph.experimental.do_not_convert
+
+
 class BertPreprocessor(tf.Module):
     """Raw strings -> BERT inputs, with exactly FullTokenizer's ids.
 
@@ -154,8 +298,7 @@ class BertPreprocessor(tf.Module):
         self._split_space = _re2_class(classes["split"])
         self._split = f"{self._split_space}|{punct}"
         self._punct = punct
-        self._cjk = "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}"
-                                  for a, b in tokenization._CJK_RANGES) + "]"
+        self._cjk = _CJK_CLASS
         self._unk = "[UNK]"
         # A later duplicate in vocab.txt wins, as in load_vocab; earlier copies become
         # unreachable placeholders so list positions stay the ids.
@@ -169,11 +312,17 @@ class BertPreprocessor(tf.Module):
         lower, decompose = _fixups() if do_lower_case else ({}, {})
         self._lower = _Shield(lower)
         self._nfd = _Shield(decompose, offset=len(lower))
+        model, self._fast_lines = _fast_tables(do_lower_case)
+        self._normalizer = tf_text.FastBertNormalizer(do_lower_case, model_buffer=model)
+        self._fast_wordpiece = tf_text.FastWordpieceTokenizer(
+            vocab=tokens, suffix_indicator="##", max_bytes_per_word=4 * MAX_CHARS_PER_WORD + 4,
+            token_out_type=tf.int32, unknown_token="[UNK]")
 
     # -- steps -------------------------------------------------------------------
 
     def clean(self, texts: tf.Tensor) -> tf.Tensor:
         """clean_text + CJK spacing (+ lower, NFD, strip accents): tf.string [batch]."""
+        texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="ignore")
         texts = tf.strings.regex_replace(texts, self._drop, "")
         texts = tf.strings.regex_replace(texts, self._space, " ")
         texts = tf.strings.regex_replace(texts, self._cjk, " \\0 ")
@@ -201,10 +350,28 @@ class BertPreprocessor(tf.Module):
         words = words.with_flat_values(tf.where(too_long, self._unk, words.flat_values))
         return self._wordpiece.tokenize(words)
 
-    def tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
-        """Raw text [batch] -> wordpiece ids [batch, (pieces)], as FullTokenizer.tokenize."""
+    def exact_tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """`tokenize` by the step-by-step path above, for any text."""
         return self.wordpieces(self.basic_tokens(texts)).merge_dims(1, 2)
 
+    def fast_tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """`tokenize` in one C++ pass, for lines `_fast_lines` matches."""
+        return self._fast_wordpiece.tokenize(self._normalizer.normalize(texts))
+
+    @_plain_python
+    def tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """Raw text [batch] -> wordpiece ids [batch, (pieces)], as FullTokenizer.tokenize."""
+        fast = tf.strings.regex_full_match(texts, self._fast_lines)
+
+        def split():  # each line down its path, then back in order
+            fast_rows, exact_rows = tf.where(fast)[:, 0], tf.where(~fast)[:, 0]
+            ids = tf.concat([self.fast_tokenize(tf.gather(texts, fast_rows)),
+                             self.exact_tokenize(tf.gather(texts, exact_rows))], axis=0)
+            return tf.gather(ids, tf.math.invert_permutation(tf.concat([fast_rows, exact_rows], 0)))
+
+        return tf.cond(tf.reduce_all(fast), lambda: self.fast_tokenize(texts), split)
+
+    @_plain_python
     def pack(self, a: tf.RaggedTensor, b: tf.RaggedTensor | None = None,
              seq_length: int | None = None) -> dict[str, tf.Tensor]:
         """Packs ids as [CLS] a [SEP] (b [SEP]), truncating like the original.
@@ -248,6 +415,7 @@ class BertPreprocessor(tf.Module):
                 "input_mask": tf.cast(tf.ones_like(ids).to_tensor(shape=shape), tf.int32),
                 "input_type_ids": tf.cast(types.to_tensor(shape=shape), tf.int32)}
 
+    @_plain_python
     def __call__(self, text_a: tf.Tensor, text_b: tf.Tensor | None = None,
                  seq_length: int | None = None) -> dict[str, tf.Tensor]:
         """Raw strings [batch] (and optional second segments) -> packed int32 inputs."""

@@ -114,4 +114,4 @@ def test_bad_input_messages(minilm, tmp_path):
     r = run_script("run_classifier.py", "--task_name=mrpc", f"--data_dir={tmp_path}",
                    f"--init_checkpoint={tmp_path}/nope/bert_model.ckpt", "--do_train",
                    f"--output_dir={tmp_path / 'o'}")
-    assert r.returncode == 2 and "--bert_config_file is required" in r.stderr
+    assert r.returncode == 2 and "nope/bert_model.ckpt: no such checkpoint" in r.stderr

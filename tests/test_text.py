@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -89,3 +90,73 @@ def test_works_in_a_tf_function_and_saved_model(minilm_vocab, tmp_path):
     got = loaded.serve(tf.constant(["Héllo, wörld!"]), tf.constant([""]))
     want = pre(tf.constant(["Héllo, wörld!"]))
     np.testing.assert_array_equal(got["input_word_ids"], want["input_word_ids"])
+
+
+def _char_vocab(tmp_path, texts_tokens) -> str:
+    """A vocabulary of every single character, alone and as "##" piece, so the ids
+    spell out exactly which characters each word became."""
+    chars = sorted({c for tokens in texts_tokens for t in tokens for c in t} | set("ab"))
+    vocab = tmp_path / "chars.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]"] + chars
+                               + ["##" + c for c in chars]) + "\n", encoding="utf-8")
+    return str(vocab)
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_every_character_in_context_equals_the_original(tmp_path, lower):
+    """Code point by code point, alone and between letters, both tokenizer paths
+    together give the original BasicTokenizer's characters. Every 29th/31st code
+    point here (15 s); BERT_TF_EXHAUSTIVE=1 checks all 1.1M (about 2.5 min per case)."""
+    from official.nlp.tools import tokenization as original
+
+    step = 1 if os.environ.get("BERT_TF_EXHAUSTIVE") else 29 if lower else 31
+    basic = original.BasicTokenizer(do_lower_case=lower)
+    cps = [cp for cp in range(1, 0x110000, step) if not 0xD800 <= cp < 0xE000]
+    texts = [f.format(c=chr(cp)) for cp in cps for f in ("a{c}b", "{c}", "{c}{c}a", "Σ{c} {c}")]
+    expected = [basic.tokenize(t) for t in texts]
+    pre = text.BertPreprocessor(_char_vocab(tmp_path, expected), do_lower_case=lower)
+    tokenize = tf.function(pre.tokenize)
+    got = [row for i in range(0, len(texts), 8192)
+           for row in tokenize(tf.constant(texts[i:i + 8192])).to_list()]
+    inverse = {i: t for t, i in pre.vocab.items()}
+    for t, tokens, ids in zip(texts, expected, got):
+        pieces = [p for token in tokens for p in [token[0]] + ["##" + c for c in token[1:]]]
+        assert [inverse[i] for i in ids] == pieces, (t, [hex(ord(c)) for c in t])
+
+
+def test_fast_path_lines_and_the_rest(minilm_vocab):
+    """Lines the one-pass path may take get its ids; the others (final sigma, words
+    that may pass 200 characters, malformed UTF-8) go the exact way, in order."""
+    pre = text.BertPreprocessor(minilm_vocab, do_lower_case=True)
+    tok = FullTokenizer(minilm_vocab, do_lower_case=True)
+    fast = ["Straße größe ℃ № naïve", "ﬁne İstanbul \u2028 tab\tnew", "中文" * 100, "a-" * 200, ""]
+    exact = ["ΟΔΟΣ ΟΔΟΣ.", "가" * 67, "é" * 201, "x" * 300, b"caf\xc3 ab\x80cd \xff"]
+    lines = [line for pair in zip(fast, exact) for line in pair]
+    np.testing.assert_array_equal(
+        tf.strings.regex_full_match(tf.constant(lines), pre._fast_lines).numpy(),
+        [True, False] * len(fast))
+    for ids, line in zip(pre.tokenize(tf.constant(lines)).to_list(), lines):
+        assert ids == tok.convert_tokens_to_ids(tok.tokenize(line)), line
+    for ids, line in zip(pre.fast_tokenize(tf.constant(fast)).to_list(), fast):
+        assert ids == tok.convert_tokens_to_ids(tok.tokenize(line)), line
+
+
+def test_darts_trie_lookup():
+    rng = random.Random(0)
+    keys = {chr(cp).encode(): rng.randrange(1 << 30) for cp in rng.sample(range(1, 0x30000), 3000)
+            if not 0xD800 <= cp < 0xE000}
+    units = text._darts_trie(keys)
+
+    def lookup(key: bytes):  # tensorflow-text's DartsCloneTrieWrapper, in Python
+        node = 0
+        for byte in key:
+            node ^= int(units[node] >> 10) ^ byte
+            if node >= len(units) or int(units[node]) & 0x800000FF != byte:
+                return None
+        if not units[node] & 0x100:
+            return None
+        return int(units[node ^ int(units[node] >> 10)]) & 0x7FFFFFFF
+
+    assert all(lookup(k) == v for k, v in keys.items())
+    assert not any(lookup(chr(cp).encode()) is not None for cp in range(1, 0x3000)
+                   if chr(cp).encode() not in keys)
