@@ -362,14 +362,15 @@ class BertPreprocessor(tf.Module):
     def tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
         """Raw text [batch] -> wordpiece ids [batch, (pieces)], as FullTokenizer.tokenize."""
         fast = tf.strings.regex_full_match(texts, self._fast_lines)
+        ids = self.fast_tokenize(texts)  # in parallel with the check
 
-        def split():  # each line down its path, then back in order
+        def mend():  # the other lines' ids from the exact path, back in order
             fast_rows, exact_rows = tf.where(fast)[:, 0], tf.where(~fast)[:, 0]
-            ids = tf.concat([self.fast_tokenize(tf.gather(texts, fast_rows)),
-                             self.exact_tokenize(tf.gather(texts, exact_rows))], axis=0)
-            return tf.gather(ids, tf.math.invert_permutation(tf.concat([fast_rows, exact_rows], 0)))
+            both = tf.concat([tf.gather(ids, fast_rows),
+                              self.exact_tokenize(tf.gather(texts, exact_rows))], axis=0)
+            return tf.gather(both, tf.math.invert_permutation(tf.concat([fast_rows, exact_rows], 0)))
 
-        return tf.cond(tf.reduce_all(fast), lambda: self.fast_tokenize(texts), split)
+        return tf.cond(tf.reduce_all(fast), lambda: ids, mend)
 
     @_plain_python
     def pack(self, a: tf.RaggedTensor, b: tf.RaggedTensor | None = None,
