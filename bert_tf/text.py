@@ -265,8 +265,8 @@ def _fast_tables(do_lower_case: bool) -> tuple[bytes, str]:
     return bytes(b.Output()), f"(?s)(?:{word}[{separators}])*{word}"
 
 
-# Pure TensorFlow ops with explicit tf.cond: autograph need not rewrite them (and
-# mis-binds their nested helpers when callers' functions are retraced).
+# TensorFlow ops and explicit tf.cond only: autograph has nothing to rewrite (and its
+# rewrite of pack's nested helper failed when an export retraced it).
 _plain_python = tf.autograph.experimental.do_not_convert
 
 
