@@ -211,21 +211,33 @@ def _python_char_map(do_lower_case: bool) -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
-def _fast_tables(do_lower_case: bool) -> tuple[bytes, str]:
-    """(FastBertNormalizer model of the original's characters, regex of the lines
-    it tokenizes exactly)."""
+def _normalizer_model(target: dict[str, str], do_lower_case: bool) -> bytes:
+    """A FastBertNormalizer model (flatbuffer) mapping each character to `target`'s string."""
     import flatbuffers
 
-    target = _python_char_map(do_lower_case)
     pool, offsets, keys = bytearray(), {}, {}
     for c, t in target.items():
         data = t.encode()
         if data not in offsets:
             offsets[data] = len(pool)
             pool.extend(data)
+        # tensorflow-text's encoding: "differs" flag, offset into the pool, byte length.
         keys[c.encode()] = 0x40000000 | offsets[data] << 6 | len(data)
-    zero = keys.pop(b"\0")
+    zero = keys.pop(b"\0")  # a trie cannot hold the empty key; the model stores it apart
+    b = flatbuffers.Builder(1 << 20)
+    trie = b.CreateNumpyVector(_darts_trie(keys))
+    strings = b.CreateByteVector(bytes(pool))
+    b.StartObject(4)  # FastBertNormalizerModel's fields, in schema order
+    b.PrependBoolSlot(0, do_lower_case, False)
+    b.PrependUOffsetTRelativeSlot(1, trie, 0)
+    b.PrependInt32Slot(2, zero, 0)
+    b.PrependUOffsetTRelativeSlot(3, strings, 0)
+    b.Finish(b.EndObject())
+    return bytes(b.Output())
+
+
+def _one_pass_lines(target: dict[str, str], do_lower_case: bool) -> str:
+    """RE2 pattern of the lines the table + FastWordpiece tokenize exactly."""
     # The C++ splitter's character classes, probed with a vocabulary without "a":
     # "a?a" stays one word if ? is a word character, two for whitespace, three for
     # punctuation. Planes 4-13 and 15-16 (unassigned, private use) are words to both.
@@ -246,23 +258,21 @@ def _fast_tables(do_lower_case: bool) -> tuple[bytes, str]:
             longest = max(longest, len(t))
     if do_lower_case:
         unsafe.add("\u03a3")  # lower() makes it "ς" or "σ" by context (final sigma)
-    b = flatbuffers.Builder(1 << 20)
-    trie = b.CreateNumpyVector(_darts_trie(keys))
-    strings = b.CreateByteVector(bytes(pool))
-    b.StartObject(4)
-    b.PrependBoolSlot(0, do_lower_case, False)
-    b.PrependUOffsetTRelativeSlot(1, trie, 0)
-    b.PrependInt32Slot(2, zero, 0)
-    b.PrependUOffsetTRelativeSlot(3, strings, 0)
-    b.Finish(b.EndObject())
-    # Lines of safe characters without a run of non-separators (space, ASCII
-    # punctuation, CJK) that could make a word of over 200 characters; the cap on
-    # the run keeps RE2's DFA small. Malformed UTF-8 does not match (the exact path
-    # drops it, as the original does).
+    # No unsafe character and no run of non-separators (space, ASCII punctuation, CJK)
+    # that could make a word of over 200 characters; the cap on the run keeps RE2's
+    # DFA small. Malformed UTF-8 does not match (the exact path drops it, as the
+    # original does).
     run = min(MAX_CHARS_PER_WORD // longest, 64)
     separators = " !-/:-@\\[-`{-~" + _CJK_CLASS[1:-1]
     word = f"[^{separators}{_re2_class(''.join(unsafe))[1:-1]}]{{0,{run}}}"
-    return bytes(b.Output()), f"(?s)(?:{word}[{separators}])*{word}"
+    return f"(?s)(?:{word}[{separators}])*{word}"
+
+
+@functools.lru_cache(maxsize=None)
+def _fast_tables(do_lower_case: bool) -> tuple[bytes, str]:
+    """(normalizer model, pattern of the lines it serves), built once per process."""
+    target = _python_char_map(do_lower_case)
+    return _normalizer_model(target, do_lower_case), _one_pass_lines(target, do_lower_case)
 
 
 # TensorFlow ops and explicit tf.cond only: autograph has nothing to rewrite (and its
