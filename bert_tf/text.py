@@ -260,11 +260,12 @@ def _one_pass_lines(target: dict[str, str], do_lower_case: bool) -> str:
         unsafe.add("\u03a3")  # lower() makes it "ς" or "σ" by context (final sigma)
     # No unsafe character and no run of non-separators (space, ASCII punctuation, CJK)
     # that could make a word of over 200 characters; the cap on the run keeps RE2's
-    # DFA small. Malformed UTF-8 does not match (the exact path drops it, as the
-    # original does).
+    # DFA small. Malformed UTF-8 does not match (RE2 rejects it, bar encoded surrogates,
+    # excluded here) and the exact path drops it, as the original does.
     run = min(MAX_CHARS_PER_WORD // longest, 64)
     separators = " !-/:-@\\[-`{-~" + _CJK_CLASS[1:-1]
-    word = f"[^{separators}{_re2_class(''.join(unsafe))[1:-1]}]{{0,{run}}}"
+    excluded = _re2_class("".join(unsafe))[1:-1] + "\\x{d800}-\\x{dfff}"
+    word = f"[^{separators}{excluded}]{{0,{run}}}"
     return f"(?s)(?:{word}[{separators}])*{word}"
 
 
