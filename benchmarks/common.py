@@ -39,6 +39,22 @@ def median_time(fn: Callable[[], object], warmup: int = 2, repeats: int = 5,
     return statistics.median(times)
 
 
+def interleaved_median_times(fns: dict[str, Callable[[], object]], warmup: int = 1,
+                             repeats: int = 5) -> dict[str, float]:
+    """Median wall time of each fn, timed in rounds (one call of each per round), so
+    a shared machine's slow spells fall on every row alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def matmul_peak(dtype: tf.DType, n: int = 2048) -> float:
     """This machine's tf.matmul throughput on n x n, in GFLOP/s (median of repeats)."""
     a = tf.random.normal([n, n], dtype=tf.float32)

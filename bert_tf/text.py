@@ -24,7 +24,6 @@ TensorFlow's ICU are corrected with explicit tables.
 from __future__ import annotations
 
 import functools
-import itertools
 import unicodedata
 
 import numpy as np
@@ -38,6 +37,11 @@ _CJK_CLASS = "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in tokenization
 # Private-use code points that stand in for characters whose NFD differs between
 # Python and ICU while NFD runs (private use is never decomposed).
 _PLACEHOLDER_BASE = 0xF0000
+
+
+def _characters() -> list[str]:
+    """Every scanned character that UTF-8 can carry (no surrogates)."""
+    return [chr(cp) for cp in tokenization.scanned_code_points() if not 0xD800 <= cp < 0xE000]
 
 
 def _re2_class(chars: str) -> str:
@@ -58,7 +62,8 @@ def _re2_class(chars: str) -> str:
     return f"[{body}]"
 
 
-def _unicode_fixups() -> tuple[dict[int, int], dict[int, int]]:
+@functools.lru_cache(maxsize=None)
+def _fixups() -> tuple[dict[int, int], dict[int, int]]:
     """Where TensorFlow's lower() or NFD disagree with Python's, over all code points.
 
     Both are Unicode-version differences (characters one side does not know yet).
@@ -66,13 +71,12 @@ def _unicode_fixups() -> tuple[dict[int, int], dict[int, int]]:
     each a single character; during the TensorFlow op these characters are hidden
     behind private-use placeholders and then replaced by Python's result.
     """
-    cps = [cp for cp in itertools.chain(range(1, 0x40000), range(0xE0000, 0xF0000))
-           if not 0xD800 <= cp < 0xE000]
-    chars = [chr(cp) for cp in cps]
+    chars = _characters()
     lowered = tf.strings.lower(tf.constant(chars), encoding="utf-8").numpy()
     nfd = tf_text.normalize_utf8(tf.constant(chars), "NFD").numpy()
     lower, decompose = {}, {}
-    for cp, c, lo, d in zip(cps, chars, lowered, nfd):
+    for c, lo, d in zip(chars, lowered, nfd):
+        cp = ord(c)
         for table, ours, theirs in ((lower, c.lower(), lo), (decompose, unicodedata.normalize(
                 "NFD", c), d)):
             if ours != theirs.decode("utf-8", "replace"):
@@ -81,16 +85,6 @@ def _unicode_fixups() -> tuple[dict[int, int], dict[int, int]]:
                                               "from Python's in a way this module cannot mend")
                 table[cp] = ord(ours)
     return lower, decompose
-
-
-_FIXUPS: tuple[dict[int, int], dict[int, int]] | None = None
-
-
-def _fixups() -> tuple[dict[int, int], dict[int, int]]:
-    global _FIXUPS
-    if _FIXUPS is None:
-        _FIXUPS = _unicode_fixups()
-    return _FIXUPS
 
 
 class _CodePointMap(tf.Module):
@@ -195,8 +189,7 @@ def _python_char_map(do_lower_case: bool) -> dict[str, str]:
     classes = tokenization.character_classes()
     drop, space = set(classes["drop"]), set(classes["space"]) | set(classes["split"])
     out = {}
-    for cp in itertools.chain(range(0x40000), range(0xE0000, 0xF0000)):
-        c = chr(cp)
+    for c in _characters():
         if c in drop:
             t = ""
         elif c in space:
@@ -241,8 +234,7 @@ def _one_pass_lines(target: dict[str, str], do_lower_case: bool) -> str:
     # The C++ splitter's character classes, probed with a vocabulary without "a":
     # "a?a" stays one word if ? is a word character, two for whitespace, three for
     # punctuation. Planes 4-13 and 15-16 (unassigned, private use) are words to both.
-    chars = [chr(cp) for cp in itertools.chain(range(1, 0xD800), range(0xE000, 0x40000),
-                                                range(0xE0000, 0xF0000))]
+    chars = _characters()
     probe = tf_text.FastWordpieceTokenizer(["[UNK]", "x"], token_out_type=tf.int32)
     counts = probe.tokenize(tf.constant([f"a{c}a" for c in chars])).row_lengths().numpy()
     punct = set(tokenization.character_classes()["punct"])
@@ -263,7 +255,8 @@ def _one_pass_lines(target: dict[str, str], do_lower_case: bool) -> str:
     # DFA small. Malformed UTF-8 does not match (RE2 rejects it, bar encoded surrogates,
     # excluded here) and the exact path drops it, as the original does.
     run = min(MAX_CHARS_PER_WORD // longest, 64)
-    separators = " !-/:-@\\[-`{-~" + _CJK_CLASS[1:-1]
+    ascii_punct = "".join(c for c in punct if c.isascii())
+    separators = _re2_class(" " + ascii_punct)[1:-1] + _CJK_CLASS[1:-1]
     excluded = _re2_class("".join(unsafe))[1:-1] + "\\x{d800}-\\x{dfff}"
     word = f"[^{separators}{excluded}]{{0,{run}}}"
     return f"(?s)(?:{word}[{separators}])*{word}"

@@ -143,6 +143,18 @@ def test_fast_path_lines_and_the_rest(minilm_vocab):
         assert ids == tok.convert_tokens_to_ids(tok.tokenize(line)), line
 
 
+def test_malformed_utf8_is_dropped_like_the_original(minilm_vocab):
+    """FullTokenizer decodes bytes with errors="ignore"; in-graph tokenize does too."""
+    pre = text.BertPreprocessor(minilm_vocab, do_lower_case=True)
+    tok = FullTokenizer(minilm_vocab, do_lower_case=True)
+    rng = random.Random(0)
+    units = [c.encode() for c in "aZ é中😀.\u0301"] + [bytes([b]) for b in range(0x80, 0x100)]
+    lines = [b"".join(rng.choice(units) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    got = pre.tokenize(tf.constant(lines)).to_list()
+    for line, ids in zip(lines, got):
+        assert ids == tok.convert_tokens_to_ids(tok.tokenize(line.decode("utf-8", "ignore"))), line
+
+
 def test_darts_trie_lookup():
     rng = random.Random(0)
     keys = {chr(cp).encode(): rng.randrange(1 << 30) for cp in rng.sample(range(1, 0x30000), 3000)
