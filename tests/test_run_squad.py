@@ -25,7 +25,7 @@ def squad_v2_run(minilm, tmp_path_factory):
                    f"--train_file={TRAIN_V2}", f"--predict_file={TRAIN_V2}",
                    "--version_2_with_negative", "--tune_null_threshold", "--max_seq_length=128",
                    "--doc_stride=64", "--train_batch_size=16", "--learning_rate=1e-4",
-                   "--num_train_epochs=8", "--predict_batch_size=32", f"--output_dir={out}",
+                   "--num_train_epochs=5", "--predict_batch_size=32", f"--output_dir={out}",
                    timeout=1200)
     assert r.returncode == 0, r.stderr[-3000:]
     return out
