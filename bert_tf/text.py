@@ -310,17 +310,19 @@ class BertPreprocessor(tf.Module):
         for token, index in vocab.items():
             tokens[index] = token
         tokens = [t if t else f"<unused-id-{i}>" for i, t in enumerate(tokens)]
-        self._wordpiece = tf_text.FastWordpieceTokenizer(
-            vocab=tokens, suffix_indicator="##", max_bytes_per_word=4 * MAX_CHARS_PER_WORD + 4,
-            token_out_type=tf.int32, unknown_token="[UNK]", no_pretokenization=True)
+        # 804 bytes holds any word of 200 characters; longer words never get here (`wordpieces`,
+        # `_fast_lines`).
+        wordpiece = functools.partial(
+            tf_text.FastWordpieceTokenizer, vocab=tokens, suffix_indicator="##",
+            max_bytes_per_word=4 * MAX_CHARS_PER_WORD + 4, token_out_type=tf.int32,
+            unknown_token=self._unk)
+        self._wordpiece = wordpiece(no_pretokenization=True)  # words in, pieces out
         lower, decompose = _fixups() if do_lower_case else ({}, {})
         self._lower = _Shield(lower)
         self._nfd = _Shield(decompose, offset=len(lower))
         model, self._fast_lines = _fast_tables(do_lower_case)
         self._normalizer = tf_text.FastBertNormalizer(do_lower_case, model_buffer=model)
-        self._fast_wordpiece = tf_text.FastWordpieceTokenizer(
-            vocab=tokens, suffix_indicator="##", max_bytes_per_word=4 * MAX_CHARS_PER_WORD + 4,
-            token_out_type=tf.int32, unknown_token="[UNK]")
+        self._fast_wordpiece = wordpiece()  # splits normalized text itself, then WordPiece
 
     # -- steps -------------------------------------------------------------------
 

@@ -129,8 +129,8 @@ def test_fast_path_lines_and_the_rest(minilm_vocab):
     that may pass 200 characters, malformed UTF-8) go the exact way, in order."""
     pre = text.BertPreprocessor(minilm_vocab, do_lower_case=True)
     tok = FullTokenizer(minilm_vocab, do_lower_case=True)
-    fast = ["Straße größe ℃ № naïve", "ﬁne İstanbul \u2028 tab\tnew", "中文" * 100, "a-" * 200, ""]
-    fast.append("")
+    fast = ["Straße größe ℃ № naïve", "ﬁne İstanbul \u2028 tab\tnew", "中文" * 100, "a-" * 200,
+            "", " "]
     exact = ["ΟΔΟΣ ΟΔΟΣ.", "가" * 67, "é" * 201, "x" * 300, b"caf\xc3 ab\x80cd \xff",
              b"ab\xed\xa0\x80cd \xe0\x80\xaf \xf4\x90\x80\x80"]
     lines = [line for pair in zip(fast, exact) for line in pair]
