@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 
-from common import (BERT_BASE, encoder_flops, matmul_peak, median_time, print_table,
-                    random_inputs)
+from common import (BERT_BASE, encoder_flops, matmul_peak, median_time, positive_int,
+                    print_table, random_inputs)
 
 import tensorflow as tf  # noqa: E402
 
@@ -103,7 +103,7 @@ def add_ratios(rows: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also S512 batch 8 (slow on CPU)")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=positive_int, default=5)
     parser.add_argument("--dtypes", default="float32,bfloat16")
     args = parser.parse_args()
     shapes = [(1, 128), (8, 128), (1, 512)] + ([(8, 512)] if args.full else [])

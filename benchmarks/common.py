@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -37,6 +38,17 @@ def median_time(fn: Callable[[], object], warmup: int = 2, repeats: int = 5,
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def positive_int(value: str) -> int:
+    """argparse type: an integer >= 1 (counts, repeats, sizes)."""
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value!r}")
+    return n
 
 
 def interleaved_median_times(fns: dict[str, Callable[[], object]], warmup: int = 1,
