@@ -83,7 +83,6 @@ class AdamWeightDecay(tf.Module):
                                           aggregation=first)
             self.good_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="good_steps",
                                           aggregation=first)
-        self._fused_update = tf.function(self._update_slots, jit_compile=True)
         strategy = tf.distribute.get_strategy()
         self.slots: dict[str, list[tf.Variable]] = {}
         for slot in self.slot_names:
@@ -93,6 +92,12 @@ class AdamWeightDecay(tf.Module):
                     self.slots[slot].append(tf.Variable(
                         tf.zeros(var.shape, tf.float32), trainable=False,
                         name=f"{name.replace('/', '_')}_{slot}"))
+        # Each variable's update as one XLA kernel (it reads var, grad, m, v once: half
+        # the time of separate ops on CPU). Distributed (mirrored, TPU) variables keep
+        # plain ops, which their strategies place on every device.
+        self._update_fn = self._update_slots
+        if not any(isinstance(_raw(v), tf.distribute.DistributedValues) for v in self.variables_):
+            self._update_fn = tf.function(self._update_slots, jit_compile=True)
 
     def _use_weight_decay(self, name: str, exclude: Sequence[str]) -> bool:
         if not self.weight_decay_rate:
@@ -153,7 +158,7 @@ class AdamWeightDecay(tf.Module):
         for i, grad in zip(used, grads):
             var = self.variables_[i]
             slots = [self.slots[s][i] for s in self.slot_names]
-            strategy.extended.update(_raw(var), self._update_slots,
+            strategy.extended.update(_raw(var), self._update_fn,
                                      args=(grad, lr, self.decay[i], finite, *slots),
                                      group=False)
         if finite is None:

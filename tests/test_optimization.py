@@ -53,6 +53,8 @@ def test_adamw_steps_match_numpy_transcription():
     variables = {n: tf.Variable(init[n]) for n in names}
     opt = optimization.create_optimizer(variables, 0.1, num_train_steps=8, num_warmup_steps=3)
     assert opt.decay == [True, False, False, False, True]
+    # One device: each variable's update is one XLA kernel (mirrored: plain ops, below).
+    assert opt._update_fn._jit_compile
     grads_per_step = []
     for step in range(6):
         # Large gradients on some steps so that clipping is exercised.
@@ -115,6 +117,7 @@ def test_mirrored_strategy_sums_then_clips():
     for component in var.values:
         np.testing.assert_allclose(component.numpy(), ref_var.numpy(), rtol=1e-6)
     assert int(opt.global_step.numpy()) == 2
+    assert opt._update_fn == opt._update_slots
 
 
 def test_unknown_optimizer_name():
