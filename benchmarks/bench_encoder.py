@@ -3,9 +3,11 @@
   python benchmarks/bench_encoder.py            # S128 batch 1 and 8, S512 batch 1
   python benchmarks/bench_encoder.py --full     # also S512 batch 8
 
-Same config and inputs for all three, random weights, warm-up excluded, median of
-repeats. Prints seq/s, GFLOP/s, the fraction of this machine's measured matmul peak,
-and ratios against the Model Garden (with XLA) and keras-hub in the same precision.
+Same config and inputs for all three, random weights, warm-up excluded; each shape is
+timed in interleaved rounds (one call of every row and of the matmul probe per round,
+median over rounds), so a shared machine's slow spells fall on all rows alike. Prints
+seq/s, GFLOP/s, the fraction of the matmul peak measured in those rounds, and ratios
+against the Model Garden (with XLA) and keras-hub in the same precision.
 bfloat16 rows: keras-hub with a mixed_bfloat16 policy (float32 weights cast per call),
 bert_tf with --inference_dtype=bfloat16 (weights stored in bfloat16; LayerNorm and
 softmax in float32) and the Model Garden with a mixed_bfloat16 policy.
@@ -15,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 
-from common import (BERT_BASE, encoder_flops, matmul_peak, median_time, positive_int,
-                    print_table, random_inputs)
+from common import (BERT_BASE, encoder_flops, interleaved_median_times, matmul_probe,
+                    positive_int, print_table, random_inputs)
 
 import tensorflow as tf  # noqa: E402
 
@@ -71,22 +73,24 @@ IMPLEMENTATIONS = {"bert_tf": ours, "model_garden": model_garden, "keras_hub": k
 
 
 def run(shapes, dtypes, repeats: int) -> list[dict]:
-    peaks = {"float32": matmul_peak(tf.float32), "bfloat16": matmul_peak(tf.bfloat16)}
-    print(f"matmul peak (2048x2048): float32 {peaks['float32']:.0f} GFLOP/s, "
-          f"bfloat16 {peaks['bfloat16']:.0f} GFLOP/s")
     rows = []
     for dtype in dtypes:
-        for name, build in IMPLEMENTATIONS.items():
-            fn = build(dtype)
-            for batch, seq in shapes:
-                x = {k: tf.constant(v) for k, v in random_inputs(batch, seq).items()}
+        probe, probe_flops = matmul_probe(tf.as_dtype(dtype))
+        models = {name: build(dtype) for name, build in IMPLEMENTATIONS.items()}
+        for batch, seq in shapes:
+            x = {k: tf.constant(v) for k, v in random_inputs(batch, seq).items()}
+            cases = {"matmul": probe}
+            for name, fn in models.items():
                 for xla in (False, True):
                     f = tf.function(fn, jit_compile=xla)
-                    seconds = median_time(lambda: f(x).numpy(), warmup=2, repeats=repeats)
-                    gflops = encoder_flops(batch, seq) / seconds / 1e9
-                    rows.append(dict(dtype=dtype, impl=name, batch=batch, seq=seq, xla=xla,
-                                     seq_per_s=batch / seconds, gflops=gflops,
-                                     peak=gflops / peaks[dtype]))
+                    cases[name, xla] = lambda f=f: f(x).numpy()
+            seconds = interleaved_median_times(cases, warmup=2, repeats=repeats)
+            peak = probe_flops / seconds.pop("matmul") / 1e9
+            print(f"{dtype} {batch} x {seq}: matmul peak (2048x2048) {peak:.0f} GFLOP/s")
+            for (name, xla), t in seconds.items():
+                gflops = encoder_flops(batch, seq) / t / 1e9
+                rows.append(dict(dtype=dtype, impl=name, batch=batch, seq=seq, xla=xla,
+                                 seq_per_s=batch / t, gflops=gflops, peak=gflops / peak))
     return rows
 
 

@@ -7,8 +7,9 @@ the optimizer update (AdamWeightDecay, weight decay 0.01, clip norm 1.0 for both
 bert_tf runs its Trainer's own loop (`iterations_per_loop` steps per tf.function
 call, here 1); the Model Garden runs BertPretrainerV2 + BertEncoderV2 and its
 `official.nlp.optimization.create_optimizer` in a tf.function with a GradientTape,
-as its training examples do. Random weights and data, warm-up excluded, median of
-repeats. A step is about 3x the forward FLOPs.
+as its training examples do. Random weights and data, warm-up excluded; the four
+rows and a matmul probe are timed in interleaved rounds (one step of each per round,
+median over rounds). A step is about 3x the forward FLOPs.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from common import (BERT_BASE, encoder_flops, matmul_peak, median_time, positive_int,
-                    print_table)
+from common import (BERT_BASE, encoder_flops, interleaved_median_times, matmul_probe,
+                    positive_int, print_table)
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -96,17 +97,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=positive_int, default=5)
     parser.add_argument("--layers", type=positive_int, default=12, help="fewer for a quick smoke run")
     args = parser.parse_args()
-    peak = matmul_peak(tf.float32)
-    print(f"matmul peak (2048x2048): float32 {peak:.0f} GFLOP/s")
     data = batch_data(args.batch, args.seq, args.predictions)
     flops = 3 * encoder_flops(args.batch, args.seq, layers=args.layers)
-    rows = []
+    probe, probe_flops = matmul_probe(tf.float32)
+    cases = {"matmul": probe}
     for name, build in (("bert_tf", ours), ("model_garden", model_garden)):
         for xla in (False, True):
-            step = build(data, xla, args.layers)
-            seconds = median_time(step, warmup=2, repeats=args.repeats)
-            rows.append(dict(impl=name, xla=xla, seq_per_s=args.batch / seconds,
-                             gflops=flops / seconds / 1e9))
+            cases[name, xla] = build(data, xla, args.layers)
+    seconds = interleaved_median_times(cases, warmup=2, repeats=args.repeats)
+    peak = probe_flops / seconds.pop("matmul") / 1e9
+    print(f"matmul peak (2048x2048): float32 {peak:.0f} GFLOP/s")
+    rows = [dict(impl=name, xla=xla, seq_per_s=args.batch / t, gflops=flops / t / 1e9)
+            for (name, xla), t in seconds.items()]
     best_mg = max(r["seq_per_s"] for r in rows if r["impl"] == "model_garden")
     mg_xla = next(r["seq_per_s"] for r in rows if r["impl"] == "model_garden" and r["xla"])
     for r in rows:
