@@ -100,7 +100,9 @@ class MaskedLMHead(keras.layers.Layer):
         # [vocab, hidden] gradient is one product, not one per example then summed.
         x = tf.reshape(x, [-1, self.embeddings.hidden_size])
         x = tf.cast(self.layer_norm(self.transform(x)), self.compute_dtype)
-        logits = tf.matmul(x, self.embeddings.word_embeddings, transpose_b=True)
+        # (table @ x^T)^T, not x @ table^T: oneDNN repacks a transposed [vocab, hidden]
+        # operand on every call (forward 2.5x slower, train step +170 ms at BERT-base).
+        logits = tf.transpose(tf.matmul(self.embeddings.word_embeddings, x, transpose_b=True))
         logits = tf.reshape(logits + self.output_bias, [b, p, self.embeddings.vocab_size])
         return tf.cast(logits, tf.float32)
 
