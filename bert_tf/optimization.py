@@ -142,16 +142,19 @@ class AdamWeightDecay(tf.Module):
             finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
             grads = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]
         norm = tf.linalg.global_norm(grads)
+        # tf.clip_by_global_norm's factor (nan with the norm), applied in each variable's
+        # update instead of writing clipped copies of all gradients first.
+        scale = tf.constant(1.0)
         if self.clip_norm is not None:
-            grads, _ = tf.clip_by_global_norm(grads, self.clip_norm, use_norm=norm)
+            scale = self.clip_norm * tf.minimum(1.0 / norm, 1.0 / self.clip_norm) + (norm - norm)
         if ctx is None:
-            self._apply(tf.distribute.get_strategy(), used, grads, finite)
+            self._apply(tf.distribute.get_strategy(), used, grads, scale, finite)
         else:
-            ctx.merge_call(self._apply, args=(used, grads, finite))
+            ctx.merge_call(self._apply, args=(used, grads, scale, finite))
         return norm
 
     def _apply(self, strategy: tf.distribute.Strategy, used: Sequence[int],
-               grads: Sequence[tf.Tensor], finite: tf.Tensor | None) -> None:
+               grads: Sequence[tf.Tensor], scale: tf.Tensor, finite: tf.Tensor | None) -> None:
         lr = self.learning_rate
         if finite is not None:  # a skipped float16 step changes nothing
             lr = tf.where(finite, lr, 0.0)
@@ -159,7 +162,7 @@ class AdamWeightDecay(tf.Module):
             var = self.variables_[i]
             slots = [self.slots[s][i] for s in self.slot_names]
             strategy.extended.update(_raw(var), self._update_fn,
-                                     args=(grad, lr, self.decay[i], finite, *slots),
+                                     args=(grad, scale, lr, self.decay[i], finite, *slots),
                                      group=False)
         if finite is None:
             self.global_step.assign_add(1)
@@ -170,8 +173,8 @@ class AdamWeightDecay(tf.Module):
             finite, self.loss_scale, tf.maximum(self.loss_scale / 2.0, 1.0))))
         self.good_steps.assign(tf.where(finite & ~grow, self.good_steps + 1, 0))
 
-    def _update_slots(self, var, grad, lr, decay, finite, m, v):
-        next_m, next_v = self._update(var, grad, lr, decay, m, v)
+    def _update_slots(self, var, grad, scale, lr, decay, finite, m, v):
+        next_m, next_v = self._update(var, grad * scale, lr, decay, m, v)
         if finite is not None:
             next_m, next_v = tf.where(finite, next_m, m), tf.where(finite, next_v, v)
         m.assign(next_m)
