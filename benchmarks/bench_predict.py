@@ -10,7 +10,8 @@ tokenized with the MiniLM/BERT uncased vocab), as run_classifier features padded
              record order, as run_classifier / run_squad / run_ner predict
   sorted     inference.length_batches: sorted by length within windows, cut to multiples
              of 8, as extract_features
-Outputs are checked equal (1e-4) across rows. Warm-up pass excluded (it traces each length).
+Outputs are checked equal (1e-4) across rows. Warm-up pass excluded (it traces each length);
+rows are timed in interleaved rounds.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import argparse
 import os
 import tempfile
 
-from common import BERT_BASE, median_time, positive_int, print_table
+from common import BERT_BASE, interleaved_median_times, positive_int, print_table
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -75,11 +76,10 @@ def main() -> None:
     cases = {"padded": lambda: predict(False), "trimmed": lambda: predict(True),
              "sorted": sorted_batches}
     reference = cases["padded"]()
-    rows = []
-    for name, fn in cases.items():
+    for fn in cases.values():  # also the warm-up pass
         np.testing.assert_allclose(fn(), reference, atol=1e-4)
-        seconds = median_time(fn, warmup=0, repeats=args.repeats)
-        rows.append(dict(mode=name, examples_per_s=len(features) / seconds))
+    seconds = interleaved_median_times(cases, warmup=0, repeats=args.repeats)
+    rows = [dict(mode=name, examples_per_s=len(features) / t) for name, t in seconds.items()]
     base = rows[0]["examples_per_s"]
     for r in rows:
         r.update(vs_padded=f"{r['examples_per_s'] / base:.2f}x",

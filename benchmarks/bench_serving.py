@@ -7,7 +7,8 @@ A classifier on all-MiniLM-L6-v2 (6 layers, hidden 384; its encoder weights, a f
 tf.saved_model.load and called on one review through `serving_default` (tokenized in
 the graph). Compared with the Keras model called through a tf.function on the same
 sentence, tokenized with the Python FullTokenizer and padded to max_seq_length (the
-original's serving path), and on pre-tokenized ids only. Median of --calls calls each.
+original's serving path), and on pre-tokenized ids only. Median of --calls calls each,
+in interleaved rounds.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-from common import median_time, positive_int, print_table
+from common import interleaved_median_times, positive_int, print_table
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -64,8 +65,8 @@ def main() -> None:
     }
     np.testing.assert_allclose(cases["SavedModel serving_default (raw text)"](),
                                keras_from_text(), atol=1e-5)
-    rows = [dict(path=name, ms=1e3 * median_time(fn, warmup=3, repeats=args.calls))
-            for name, fn in cases.items()]
+    seconds = interleaved_median_times(cases, warmup=3, repeats=args.calls)
+    rows = [dict(path=name, ms=1e3 * t) for name, t in seconds.items()]
     keras_ms = rows[1]["ms"]
     for r in rows:
         r.update(vs_keras_text=f"{keras_ms / r['ms']:.2f}x", ms=f"{r['ms']:.1f}")
