@@ -1,4 +1,4 @@
-"""Shared benchmark helpers: timing (median of repeats, warm-up excluded) and matmul peak."""
+"""Shared benchmark helpers: timing in interleaved rounds (warm-up excluded), a matmul probe."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import statistics
 import sys
 import time
-from typing import Callable
+from typing import Callable, Hashable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -27,19 +27,6 @@ def encoder_flops(batch: int, seq: int, layers: int = 12, hidden: int = 768,
     return batch * (seq * per_token + attention)
 
 
-def median_time(fn: Callable[[], object], warmup: int = 2, repeats: int = 5,
-                min_seconds: float = 0.0) -> float:
-    """Median wall time of fn() (which must block until done) after `warmup` calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    while len(times) < repeats or sum(times) < min_seconds:
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def positive_int(value: str) -> int:
     """argparse type: an integer >= 1 (counts, repeats, sizes)."""
     try:
@@ -51,20 +38,26 @@ def positive_int(value: str) -> int:
     return n
 
 
-def interleaved_median_times(fns: dict[str, Callable[[], object]], warmup: int = 1,
-                             repeats: int = 5) -> dict[str, float]:
-    """Median wall time of each fn, timed in rounds (one call of each per round), so
-    a shared machine's slow spells fall on every row alike."""
+def interleaved_median_times(fns: dict[Hashable, Callable[[], object]], warmup: int = 1,
+                             repeats: int = 5) -> dict[Hashable, float]:
+    """Median wall time of each fn (which must block until done) after `warmup` calls,
+    timed in rounds (one call of each per round), so a shared machine's slow spells
+    fall on every row alike."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
+    times: dict[Hashable, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+def median_time(fn: Callable[[], object], warmup: int = 2, repeats: int = 5) -> float:
+    """Median wall time of fn() alone (a single row)."""
+    return interleaved_median_times({"fn": fn}, warmup, repeats)["fn"]
 
 
 def matmul_probe(dtype: tf.DType, n: int = 2048) -> tuple[Callable[[], object], float]:
