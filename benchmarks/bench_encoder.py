@@ -110,8 +110,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=positive_int, default=5)
     parser.add_argument("--dtypes", default="float32,bfloat16")
     args = parser.parse_args()
+    dtypes = args.dtypes.split(",")
+    if not set(dtypes) <= {"float32", "bfloat16"}:
+        parser.error(f"--dtypes={args.dtypes}: expected float32 and/or bfloat16, comma-separated")
     shapes = [(1, 128), (8, 128), (1, 512)] + ([(8, 512)] if args.full else [])
-    rows = run(shapes, args.dtypes.split(","), args.repeats)
+    rows = run(shapes, dtypes, args.repeats)
     add_ratios(rows)
     for r in rows:
         r.update(seq_per_s=f"{r['seq_per_s']:.2f}", gflops=f"{r['gflops']:.0f}",
