@@ -10,8 +10,10 @@ tokenized with the MiniLM/BERT uncased vocab), as run_classifier features padded
              record order, as run_classifier / run_squad / run_ner predict
   sorted     inference.length_batches: sorted by length within windows, cut to multiples
              of 8, as extract_features
-Outputs are checked equal (1e-4) across rows. Warm-up pass excluded (it traces each length);
-rows are timed in interleaved rounds.
+  trimmed XLA  trimmed, with --xla (jit_compile): each new batch shape compiles once
+Outputs are checked equal (1e-4) across rows. Warm-up pass excluded (it traces each length,
+and XLA compiles); rows are timed in interleaved rounds. The XLA compile time is printed
+(warm-up pass minus a timed pass) with the examples it takes to pay for itself.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import time
 
 from common import BERT_BASE, interleaved_median_times, positive_int, print_table
 
@@ -54,16 +57,17 @@ def main() -> None:
           f"max {lengths.max()}, padded to {args.max_seq_length}")
 
     config = BertConfig(**{**BERT_BASE, "num_hidden_layers": args.layers})
-    trainer = training.Trainer(lambda: models.BertClassifier(models.BertEncoder(config), 2),
-                               tasks.classification_loss,
-                               training.TrainConfig(output_dir=tempfile.mkdtemp(),
-                                                    num_train_steps=0))
+    trainer, xla_trainer = (training.Trainer(
+        lambda: models.BertClassifier(models.BertEncoder(config), 2), tasks.classification_loss,
+        training.TrainConfig(output_dir=tempfile.mkdtemp(), num_train_steps=0, xla=xla))
+        for xla in (False, True))
+    xla_trainer.model.set_weights(trainer.model.get_weights())
     columns = {model_name: np.array([f[name] for f in features], np.int32)
                for name, model_name in MODEL_INPUT_NAMES.items()}
     dataset = tf.data.Dataset.from_tensor_slices(columns).batch(args.batch)
 
-    def predict(trim: bool) -> np.ndarray:
-        return np.concatenate([o["logits"] for _, o in trainer.predict(dataset, trim=trim)])
+    def predict(trim: bool, runner: training.Trainer = trainer) -> np.ndarray:
+        return np.concatenate([o["logits"] for _, o in runner.predict(dataset, trim=trim)])
 
     forward = tf.function(lambda x: trainer.model(x, training=False)["logits"],
                           reduce_retracing=True)
@@ -74,10 +78,13 @@ def main() -> None:
         return np.stack(inference.restore_order(pieces, len(features)))
 
     cases = {"padded": lambda: predict(False), "trimmed": lambda: predict(True),
-             "sorted": sorted_batches}
+             "sorted": sorted_batches, "trimmed XLA": lambda: predict(True, xla_trainer)}
     reference = cases["padded"]()
-    for fn in cases.values():  # also the warm-up pass
+    first = {}
+    for name, fn in cases.items():  # also the warm-up pass
+        start = time.perf_counter()
         np.testing.assert_allclose(fn(), reference, atol=1e-4)
+        first[name] = time.perf_counter() - start
     seconds = interleaved_median_times(cases, warmup=0, repeats=args.repeats)
     rows = [dict(mode=name, examples_per_s=len(features) / t) for name, t in seconds.items()]
     base = rows[0]["examples_per_s"]
@@ -86,6 +93,16 @@ def main() -> None:
                  examples_per_s=f"{r['examples_per_s']:.2f}")
     print(f"BERT-base classifier predict, batch {args.batch}, float32")
     print_table(rows, ["mode", "examples_per_s", "vs_padded"])
+    # What XLA's first pass costs beyond tracing (the trimmed row's first pass traces too).
+    compile_s = (first["trimmed XLA"] - seconds["trimmed XLA"]) - (
+        first["trimmed"] - seconds["trimmed"])
+    saved_per_example = (seconds["trimmed"] - seconds["trimmed XLA"]) / len(features)
+    pays_off = (f"pays for itself after {compile_s / saved_per_example:,.0f} examples at these "
+                "lengths" if saved_per_example > 0 else "never pays for itself here")
+    shapes = {(len(b), inference.trimmed_length(int(b.max()), args.max_seq_length, 16))
+              for b in np.split(lengths, range(args.batch, len(lengths), args.batch))}
+    print(f"XLA: {compile_s:.1f} s compiling {len(shapes)} batch shapes in the first pass; "
+          f"{pays_off}")
 
 
 if __name__ == "__main__":
