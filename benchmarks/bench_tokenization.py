@@ -1,13 +1,13 @@
 """Tokenization throughput on a generated multilingual corpus, ids checked against the original.
 
-  python benchmarks/bench_tokenization.py [--lines 20000] [--vocab path/to/vocab.txt]
+  python benchmarks/bench_tokenization.py [--lines 20000] [--batch 256] [--vocab path/to/vocab.txt]
 
 Rows (all on the same lines, text -> wordpiece ids):
   original        the original pure-Python FullTokenizer (the Model Garden's verbatim copy,
                   max_input_chars_per_word set back to the original's 200)
   bert_tf         bert_tf.tokenization.FullTokenizer, a fresh one per repeat (cold word
                   cache), and "warm" reusing one (a long-running job)
-  in-graph        bert_tf.text.BertPreprocessor.tokenize, batches of 256: one C++ pass
+  in-graph        bert_tf.text.BertPreprocessor.tokenize, --batch lines per call: one C++ pass
                   (FastBertNormalizer with the original's character table + FastWordpiece)
                   for lines one RE2 check clears, the exact step-by-step path for the
                   rest (none of these lines)
@@ -67,6 +67,8 @@ def corpus(lines: int, seed: int = 0) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=positive_int, default=20000)
+    parser.add_argument("--batch", type=positive_int, default=256,
+                        help="lines per call of the in-graph rows")
     parser.add_argument("--vocab", default=None)
     parser.add_argument("--repeats", type=positive_int, default=7)
     args = parser.parse_args()
@@ -94,7 +96,7 @@ def main() -> None:
     fast = tf_text.FastBertTokenizer(
         [t for t in open(args.vocab, encoding="utf-8").read().splitlines()],
         token_out_type=tf.int64, lower_case_nfd_strip_accents=True)
-    batches = [tf.constant(lines[i:i + 256]) for i in range(0, len(lines), 256)]
+    batches = [tf.constant(lines[i:i + args.batch]) for i in range(0, len(lines), args.batch)]
     graph_fns = {name: tf.function(fn) for name, fn in (
         ("in-graph (bert_tf)", pre.tokenize), ("in-graph one pass only", pre.fast_tokenize),
         ("FastBertTokenizer", fast.tokenize))}
@@ -127,7 +129,8 @@ def main() -> None:
                  vs_fast=f"{r['lines_per_s'] / fast_speed:.2f}x",
                  lines_per_s=f"{r['lines_per_s']:.0f}", mb_per_s=f"{r['mb_per_s']:.2f}",
                  mismatch=f"{r['mismatch']}/{len(lines)}")
-    print(f"{len(lines)} lines, {megabytes:.2f} MB, vocab {args.vocab}")
+    print(f"{len(lines)} lines, {megabytes:.2f} MB, in-graph calls of {args.batch} lines, "
+          f"vocab {args.vocab}")
     print_table(rows, ["impl", "lines_per_s", "mb_per_s", "vs_original", "vs_fast", "mismatch"])
 
 
