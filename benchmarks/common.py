@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import time
@@ -41,16 +42,19 @@ def positive_int(value: str) -> int:
 def interleaved_median_times(fns: dict[Hashable, Callable[[], object]], warmup: int = 1,
                              repeats: int = 5) -> dict[Hashable, float]:
     """Median wall time of each fn (which must block until done) after `warmup` calls,
-    timed in rounds (one call of each per round), so a shared machine's slow spells
+    timed in rounds (one call of each per round, in a new seeded order each round), so
+    a shared machine's slow spells, and whatever a row leaves behind for the next one,
     fall on every row alike."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     times: dict[Hashable, list[float]] = {name: [] for name in fns}
+    order, rng = list(fns), random.Random(0)
     for _ in range(repeats):
-        for name, fn in fns.items():
+        rng.shuffle(order)
+        for name in order:
             start = time.perf_counter()
-            fn()
+            fns[name]()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()}
 
