@@ -99,7 +99,8 @@ def main() -> None:
     saved_per_example = (seconds["trimmed"] - seconds["trimmed XLA"]) / len(features)
     pays_off = (f"pays for itself after {compile_s / saved_per_example:,.0f} examples at these "
                 "lengths" if saved_per_example > 0 else "never pays for itself here")
-    shapes = {(len(b), inference.trimmed_length(int(b.max()), args.max_seq_length, 16))
+    shapes = {(len(b), inference.trimmed_length(int(b.max()), args.max_seq_length,
+                                                training.PREDICT_LENGTH_MULTIPLE))
               for b in np.split(lengths, range(args.batch, len(lengths), args.batch))}
     print(f"XLA: {compile_s:.1f} s compiling {len(shapes)} batch shapes in the first pass; "
           f"{pays_off}")

@@ -31,6 +31,8 @@ DatasetFn = Callable[[tf.distribute.InputContext], tf.data.Dataset]
 STRATEGIES = ("default", "one_device", "mirrored", "multi_worker_mirrored", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 INFERENCE_DTYPES = ("float32", "bfloat16")
+# predict() trims each batch to a multiple of this: few enough shapes for XLA to compile.
+PREDICT_LENGTH_MULTIPLE = 16
 _RNG_PREFIX = "bert_tf/rng_state_"
 
 
@@ -369,7 +371,7 @@ class Trainer:
             if trim and "input_mask" in inputs:
                 full = int(inputs["input_mask"].shape[1])
                 used = int(tf.reduce_max(tf.reduce_sum(inputs["input_mask"], 1)))
-                length = inference.trimmed_length(used, full, 16)
+                length = inference.trimmed_length(used, full, PREDICT_LENGTH_MULTIPLE)
                 inputs = {k: v[:, :length] if k in models.INPUT_NAMES else v
                           for k, v in inputs.items()}
             if replicas == 1:
