@@ -53,7 +53,7 @@ def build_model(model_type: str, config, labels, info: dict) -> keras.Model:
 def main(_):
     if not FLAGS.export_dir:
         raise flags.ValidationError("--export_dir is required")
-    files = cli.resolve_model_files(require_checkpoint=True)
+    files = cli.resolve_model_files(require_checkpoint=True, check_lengths=False)
     info = cli.load_run_info(FLAGS.init_checkpoint)
     model_type = FLAGS.model_type or info.get("model_type")
     if not model_type:
@@ -70,6 +70,9 @@ def main(_):
     if model_type == "seq2seq":  # its sources are packed to the run's --max_source_length
         seq_length = seq_length if FLAGS["max_seq_length"].present else info.get(
             "max_source_length", seq_length)
+    cli.check_length("max_seq_length", seq_length, files.config)
+    if model_type == "seq2seq":
+        cli.check_length("max_decode_length", setting("max_decode_length"), files.config)
     model = build_model(model_type, files.config, labels, info)
     checkpoints.load_weights(model, files.init_checkpoint)
     preprocessor = BertPreprocessor(files.vocab_file, do_lower_case, seq_length)

@@ -47,6 +47,10 @@ flags.DEFINE_enum("decoder_init", None, list(models.DECODER_INITS),
                   "bert: decoder warm-started from the checkpoint (bert2bert); shared: the "
                   "decoder uses the encoder's weights (bertShare); random: decoder from scratch "
                   "(bert2rnd). Default: the run's own (run_info.json), else bert.")
+flags.DEFINE_enum("cross_attention_init", "random", list(models.CROSS_ATTENTION_INITS),
+                  "random: the decoder's new cross-attention starts random (truncated normal "
+                  "0.02, as Rothe et al.); self_attention: a copy of the same layer's BERT "
+                  "self-attention, which learns from far fewer steps (README).")
 flags.DEFINE_integer("beam_size", 4, "Beam width; 1 is greedy decoding.")
 flags.DEFINE_float("alpha", 0.6, "Length penalty ((5 + length) / 6) ** alpha of beam search.")
 flags.DEFINE_bool("padded_decode", False, "Pad every batch to the full batch size and "
@@ -189,6 +193,10 @@ def predict(trainer, tokenizer) -> None:
 def main(_):
     _check_flags()
     files = cli.resolve_model_files()
+    cli.check_length("max_source_length", FLAGS.max_source_length, files.config)
+    if FLAGS.do_train or FLAGS.do_eval:  # (eval: teacher-forced loss on the targets)
+        cli.check_length("max_target_length", FLAGS.max_target_length, files.config)
+    cli.check_length("max_decode_length", _decode_length(), files.config)
     cli.make_output_dir()
     tokenizer = cli.load_tokenizer(files.vocab_file, files.config)
     decoder_init = (FLAGS.decoder_init
@@ -203,7 +211,8 @@ def main(_):
                           max_target_length=FLAGS.max_target_length,
                           max_decode_length=_decode_length())
     trainer = cli.make_trainer(
-        lambda: models.BertSeq2Seq(models.BertEncoder(files.config), decoder_init),
+        lambda: models.BertSeq2Seq(models.BertEncoder(files.config), decoder_init,
+                                   FLAGS.cross_attention_init),
         tasks.seq2seq_loss(FLAGS.label_smoothing), num_train_steps, num_warmup_steps)
     if FLAGS.do_train:
         path = _features(train_pairs, tokenizer, "train", targets=True)

@@ -121,10 +121,12 @@ class ModelFiles:
     vocab_file: str | None
 
 
-def resolve_model_files(require_checkpoint: bool = False) -> ModelFiles:
+def resolve_model_files(require_checkpoint: bool = False, check_lengths: bool = True
+                        ) -> ModelFiles:
     """Reads --bert_config_file / --init_checkpoint / --vocab_file with clear errors.
 
     A registry name or a checkpoint directory fills in the config and vocab beside it.
+    With `check_lengths`, --max_seq_length must fit the config's position table.
     """
     init = FLAGS.init_checkpoint
     config_file = FLAGS.bert_config_file
@@ -153,16 +155,19 @@ def resolve_model_files(require_checkpoint: bool = False) -> ModelFiles:
         raise flags.ValidationError("--vocab_file is required (or an --init_checkpoint with "
                                     "vocab.txt beside it)")
     config = BertConfig.from_json_file(config_file)
-    for name in ("max_seq_length", "max_source_length", "max_target_length",
-                 "max_decode_length"):
-        length = getattr(FLAGS, name, None)
-        if length is not None and length > config.max_position_embeddings:
-            raise flags.ValidationError(
-                f"Cannot use --{name}={length} because the BERT model was only trained up to "
-                f"sequence length {config.max_position_embeddings}")
+    if check_lengths:
+        check_length("max_seq_length", getattr(FLAGS, "max_seq_length", None), config)
     if hasattr(FLAGS, "do_lower_case"):
         tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case, FLAGS.init_checkpoint)
     return ModelFiles(config, init, vocab_file)
+
+
+def check_length(name: str, length: int | None, config: BertConfig) -> None:
+    """A sequence length (flag `name`) must fit the model's position embeddings."""
+    if length is not None and length > config.max_position_embeddings:
+        raise flags.ValidationError(
+            f"Cannot use --{name}={length} because the BERT model was only trained up to "
+            f"sequence length {config.max_position_embeddings}")
 
 
 def _beside(checkpoint: str, names: tuple[str, ...]) -> str | None:

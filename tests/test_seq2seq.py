@@ -56,6 +56,12 @@ def test_cached_steps_equal_teacher_forcing_and_are_causal(cfg, mode):
     after = model(changed, training=False)["logits"].numpy()
     np.testing.assert_array_equal(after[:, :3], full[:, :3])
     assert np.abs(after[:, 3:] - full[:, 3:]).max() > 1e-3
+    # The source is read: other source words change the logits at every position.
+    ids = x["input_word_ids"]
+    other = dict(x, input_word_ids=np.where(x["input_mask"] > 0,
+                                            5 + (ids - 4) % (cfg.vocab_size - 5), 0))
+    moved = np.abs(model(other, training=False)["logits"].numpy() - full).max(axis=-1)
+    assert (moved > 1e-4).all()
     # Padding in the source is not attended.
     padded = dict(x, input_word_ids=x["input_word_ids"].copy())
     padded["input_word_ids"][1, -2:] = 9
@@ -111,6 +117,13 @@ def test_warm_start_from_bert_and_round_trip(cfg, tmp_path):
         if mode == "bert":
             np.testing.assert_array_equal(model.decoder_embeddings.position_embeddings,
                                           values["bert/embeddings/position_embeddings"])
+    copied = models.BertSeq2Seq(models.BertEncoder(cfg), "bert", "self_attention")
+    checkpoints.load_weights(copied, prefix, allow_missing_heads=True)
+    for name, var in (("attention/self/key/kernel", copied.decoder_layers[1].cross_attention.key
+                       .kernel),
+                      ("attention/output/LayerNorm/gamma",
+                       copied.decoder_layers[1].cross_attention_layer_norm.gamma)):
+        np.testing.assert_array_equal(var, values[f"bert/encoder/layer_1/{name}"])
     with pytest.raises(checkpoints.CheckpointError, match="crossattention"):
         checkpoints.load_weights(_model(cfg), prefix)  # predicting needs a trained decoder
     # A fine-tuned model written under the TF1 names comes back exactly.

@@ -1,0 +1,134 @@
+"""run_seq2seq.py end to end on the bundled translation sample, its export, and its errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bert_tf import checkpoints, decoding, models, text, tokenization
+from bert_tf.config import BertConfig
+from bert_tf.data import packing
+from conftest import REPO, TINY_WORDS
+from test_extract_features import run_script
+
+DATA = REPO / "data" / "translation"
+SOURCES = ["The quick brown fox jumps over the lazy dog.", "hello world", "a good movie !"]
+FRESH_PROCESS = """
+import json, sys
+import tensorflow as tf
+import tensorflow_text  # registers the tokenizer ops; nothing from bert_tf is imported
+model = tf.saved_model.load(sys.argv[1])
+out = model.signatures["serving_default"](text_a=tf.constant(json.loads(sys.argv[2])))
+print(json.dumps({"outputs": [x.decode() for x in out["outputs"].numpy()],
+                  "scores": out["scores"].numpy().tolist()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A run directory holding a random tiny bert2bert, as run_seq2seq.py leaves one."""
+    run = tmp_path_factory.mktemp("seq2seq_run")
+    config = BertConfig(vocab_size=len(TINY_WORDS), hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=4, intermediate_size=64, max_position_embeddings=40,
+                        type_vocab_size=2)
+    config.to_json_file(str(run / "bert_config.json"))
+    (run / "vocab.txt").write_text("\n".join(TINY_WORDS) + "\n", encoding="utf-8")
+    (run / "run_info.json").write_text(json.dumps(
+        {"model_type": "seq2seq", "decoder_init": "shared", "do_lower_case": True,
+         "max_source_length": 16, "max_decode_length": 6}))
+    tf.keras.utils.set_random_seed(3)
+    model = models.BertSeq2Seq(models.BertEncoder(config), "shared")
+    checkpoints.save_model(model, str(run / "model.ckpt-1"))
+    return run, config, model
+
+
+def _reference_outputs(run, model, beam_size: int) -> list[str]:
+    """What the Keras model generates for SOURCES, outside any SavedModel."""
+    tokenizer = tokenization.FullTokenizer(str(run / "vocab.txt"))
+    feats = [packing.encode_pair(tokenizer, s, None, 16)[1] for s in SOURCES]
+    inputs = {name: tf.constant([f[key] for f in feats]) for name, key in
+              (("input_word_ids", "input_ids"), ("input_mask", "input_mask"),
+               ("input_type_ids", "segment_ids"))}
+    ids, _ = decoding.generate(model, inputs, 6, 2, 3, beam_size)
+    return [t.decode() for t in text.detokenize(ids, tf.constant(TINY_WORDS), 3, (0, 2)).numpy()]
+
+
+def test_export_round_trip_in_a_fresh_process(tiny_run, tmp_path):
+    run, _, model = tiny_run
+    export_dir = tmp_path / "export" / "1"
+    r = run_script("export_model.py", f"--init_checkpoint={run}", f"--export_dir={export_dir}",
+                   "--beam_size=2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(export_dir),
+                          json.dumps(SOURCES)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    served = json.loads(out.stdout.strip().splitlines()[-1])
+    assert served["outputs"] == _reference_outputs(run, model, beam_size=2)
+    assert len(served["scores"]) == len(SOURCES) and np.isfinite(served["scores"]).all()
+
+
+def test_predict_writes_tsv_and_counts_truncated_sources(tiny_run, tmp_path):
+    run, _, model = tiny_run
+    predict = tmp_path / "sources.jsonl"
+    predict.write_text("".join(json.dumps({"source": s}) + "\n" for s in SOURCES))
+    r = run_script("run_seq2seq.py", f"--init_checkpoint={run}", f"--predict_file={predict}",
+                   "--do_predict", "--max_source_length=8", "--max_decode_length=6",
+                   "--beam_size=1", f"--output_dir={tmp_path / 'out'}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "1 of 3 sources" in r.stderr and "--max_source_length=8" in r.stderr
+    rows = (tmp_path / "out" / "predictions.tsv").read_text().splitlines()
+    assert rows[0] == "source\treference\thypothesis"
+    assert [row.split("\t")[0] for row in rows[1:]] == SOURCES
+    assert all(row.split("\t")[1] == "" for row in rows[1:])  # no references given
+
+
+@pytest.mark.parametrize("case, message", [
+    ("beam", "--beam_size must be >= 1"),
+    ("column", "lacks the column(s) ['target']"),
+    ("empty", "line 3: empty target"),
+    ("shapes", "shape mismatch"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(tiny_run, tmp_path, case, message):
+    run, config, _ = tiny_run
+    train = tmp_path / "train.tsv"
+    train.write_text({"column": "source\tgerman\nhello\thallo\n",
+                      "empty": "source\ttarget\nhello\thallo\nworld\t\n"}.get(
+                          case, "source\ttarget\nhello\thallo\n"))
+    args = [f"--init_checkpoint={run}", f"--train_file={train}", "--do_train",
+            f"--output_dir={tmp_path / 'out'}"]
+    if case == "beam":
+        args = [f"--init_checkpoint={run}", f"--predict_file={train}", "--do_predict",
+                "--beam_size=0", f"--output_dir={tmp_path / 'out'}"]
+    if case == "shapes":
+        other = tmp_path / "bert_config.json"
+        BertConfig(**{**config.to_dict(), "intermediate_size": 48}).to_json_file(str(other))
+        args = [f"--init_checkpoint={run}", f"--bert_config_file={other}",
+                f"--predict_file={train}", "--do_predict", f"--output_dir={tmp_path / 'out'}"]
+    r = run_script("run_seq2seq.py", *args, "--max_source_length=16", "--max_target_length=8")
+    assert r.returncode == 2, r.stderr[-3000:]
+    assert message in r.stderr and "Traceback" not in r.stderr
+    if case in ("column", "empty"):
+        assert "train.tsv" in r.stderr
+
+
+@pytest.mark.slow
+def test_bert2bert_from_minilm_learns_to_translate(minilm, tmp_path):
+    train = tmp_path / "train.tsv"
+    train.write_text("".join((DATA / "train.tsv").read_text().splitlines(True)[:1 + 800]))
+    r = run_script("run_seq2seq.py", f"--init_checkpoint={minilm}", f"--train_file={train}",
+                   f"--eval_file={DATA / 'dev.tsv'}", "--do_train", "--do_eval",
+                   "--max_source_length=16", "--max_target_length=24", "--train_batch_size=16",
+                   "--learning_rate=2e-4", "--num_train_epochs=1", "--beam_size=1",
+                   "--eval_batch_size=40", f"--output_dir={tmp_path / 'out'}", timeout=1200)
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = dict(line.split(" = ") for line in
+                  (tmp_path / "out" / "eval_results.txt").read_text().splitlines())
+    print(f"bert2bert dev: {result}")
+    assert float(result["bleu"]) >= 40.0
+    rows = (tmp_path / "out" / "eval_predictions.tsv").read_text().splitlines()
+    assert len(rows) == 1 + int(result["eval_examples"])
