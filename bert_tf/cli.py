@@ -12,7 +12,7 @@ gets the first rule that applies (`rule_for`):
   1. bounds declared on the flag itself, `flags.DEFINE_integer(..., lower_bound=1)`;
   2. the first pattern of `FLAG_RULES` matching its name, e.g. *batch_size, num_*,
      max_*, *_steps, *_length, *_size >= 1; learning_rate, *_epochs > 0;
-     *_prob, *_proportion in [0, 1]; *seed, num_warmup_steps >= 0;
+     *_prob, *_proportion in [0, 1]; *seed, min_*, num_warmup_steps >= 0;
      *_file, *_dir, *_checkpoint must exist (input), output_*, export_dir must be
      creatable (output); layers is a comma-separated list of integers;
   3. otherwise: integers >= 0, floats finite.
@@ -418,6 +418,7 @@ FLAG_RULES: dict[str, Rule] = {
     "max_query_length": AT_LEAST_0,
     "null_score_diff_threshold": FINITE,  # any score difference
     "*seed": AT_LEAST_0,
+    "min_*": AT_LEAST_0,
     "learning_rate": POSITIVE,
     "*_epochs": POSITIVE,
     "*_prob": FRACTION,
