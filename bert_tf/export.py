@@ -225,11 +225,10 @@ class HubPreprocessor(tf.Module):
             return preprocessor.pack_segments(flat, seq_length)
 
         # A SavedModel keeps only traced signatures: every segment count and ragged
-        # rank, with and without seq_length.
+        # rank. Called without seq_length, the restored function passes its default.
         for ragged_rank in (1, 2):
             spec = tf.RaggedTensorSpec([None] * (ragged_rank + 1), tf.int32, ragged_rank, tf.int64)
             for count in range(1, self.MAX_SEGMENTS + 1):
-                bert_pack_inputs.get_concrete_function([spec] * count)
                 bert_pack_inputs.get_concrete_function([spec] * count,
                                                        seq_length=tf.TensorSpec([], tf.int32))
         self.bert_pack_inputs = bert_pack_inputs

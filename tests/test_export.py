@@ -126,6 +126,29 @@ def test_hub_pair_with_tf_hub_and_saved_model_load(minilm, golden, tmp_path):
     assert len(layer_enc.trainable_weights) == 6 * 16 + 5 + 2
     dropped = layer_enc(single, training=True)["pooled_output"]
     assert np.abs(dropped - pooled).max() > 1e-3
+    # The tfhub.dev preprocessor calls through hub.KerasLayer, in a process that imports only
+    # tensorflow, tensorflow_text and tensorflow_hub.
+    a, b = [str(t) for t in golden["text_a"]], [str(t) for t in golden["text_b"]]
+    fresh = subprocess.run([sys.executable, "-c", FRESH_HUB, str(tmp_path / "preprocessor"),
+                            str(tmp_path / "encoder"), json.dumps(a), json.dumps(b)],
+                           capture_output=True, text=True, timeout=300)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    got = json.loads(next(x for x in fresh.stdout.splitlines() if x.startswith("HUB "))[4:])
+    assert got["modules"] == []
+    ta, tb = pre.tokenize(tf.constant(a)), pre.tokenize(tf.constant(b))
+    assert got["tokenized"] == ["RaggedTensor", 3, ta.to_list()]
+    assert got["pair"]["input_word_ids"] == golden["input_ids"].tolist()  # default: 32
+    ids64 = np.array(got["pair64"]["input_word_ids"])
+    short = golden["attention_mask"].sum(1) < 32  # rows 32 did not truncate
+    np.testing.assert_array_equal(ids64[short, :32], golden["input_ids"][short])
+    assert ids64.shape == (len(a), 64) and not ids64[short, 32:].any()
+    assert got["flat"] == got["pair64"]
+    as_lists = lambda d: {k: v.numpy().tolist() for k, v in d.items()}  # noqa: E731
+    assert got["pair64"] == as_lists(pre.bert_pack_inputs([ta, tb], seq_length=64))
+    assert got["single"] == got["call"] == as_lists(pre(tf.constant(a)))
+    assert got["triple20"] == as_lists(pre.bert_pack_inputs([ta, tb, ta], seq_length=20))
+    assert set(got["triple20"]["input_type_ids"][1]) == {0, 1, 2}  # row 0: text_b is empty
+    assert got["pooled"] == [len(a), 384]
 
 
 @pytest.mark.parametrize("kind", export.MODEL_TYPES)
@@ -194,42 +217,6 @@ print("HUB " + json.dumps({
     "pooled": encoder(pair64)["pooled_output"].shape.as_list()}))
 """
 
-
-def _tiny_hub_pair(tiny_config, tiny_vocab_file, export_dir):
-    pre = BertPreprocessor(tiny_vocab_file, seq_length=24)
-    export.export_hub_pair(models.BertEncoder(tiny_config), pre, str(export_dir))
-    return pre
-
-
-def test_hub_preprocessor_convention_with_tf_hub_in_a_fresh_process(tiny_config, tiny_vocab_file,
-                                                                     tmp_path):
-    """The tfhub.dev BERT preprocessor calls, through hub.KerasLayer, in a process that
-    imports only tensorflow, tensorflow_text and tensorflow_hub."""
-    pytest.importorskip("tensorflow_hub")
-    pre = _tiny_hub_pair(tiny_config, tiny_vocab_file, tmp_path)
-    a = ["the quick brown fox jumps over the lazy dog , unaffable", "hello world", "john"]
-    b = ["the cat sat on the mat", "", "john smith went to paris and london and new york"]
-    fresh = subprocess.run([sys.executable, "-c", FRESH_HUB, str(tmp_path / "preprocessor"),
-                            str(tmp_path / "encoder"), json.dumps(a), json.dumps(b)],
-                           capture_output=True, text=True, timeout=300)
-    assert fresh.returncode == 0, fresh.stderr[-3000:]
-    got = json.loads(next(x for x in fresh.stdout.splitlines() if x.startswith("HUB "))[4:])
-    assert got["modules"] == []
-    words = pre.wordpieces(pre.basic_tokens(tf.constant(a)))
-    assert got["tokenized"] == ["RaggedTensor", 3, words.to_list()]
-    ta, tb = (pre.tokenize(tf.constant(t)) for t in (a, b))
-
-    def expect(segments, seq_length):
-        return {k: v.numpy().tolist() for k, v in pre.pack_segments(segments, seq_length).items()}
-
-    assert got["pair64"] == expect([ta, tb], 64) and len(got["pair64"]["input_word_ids"][0]) == 64
-    assert got["flat"] == got["pair64"]
-    assert got["pair"] == expect([ta, tb], 24)  # default: the exported max_seq_length
-    assert got["single"] == expect([ta], 24) == got["call"]
-    assert got["call"] == {k: v.numpy().tolist() for k, v in pre(tf.constant(a)).items()}
-    assert got["triple20"] == expect([ta, tb, ta], 20)
-    assert set(got["triple20"]["input_type_ids"][0]) == {0, 1, 2}
-    assert got["pooled"] == [3, tiny_config.hidden_size]
 
 
 @pytest.mark.parametrize("count", [1, 2, 3])
