@@ -17,11 +17,8 @@ import sys
 import pytest
 
 from bert_tf import cli
-from conftest import REPO
+from conftest import REPO, SCRIPTS
 
-# Every entry script: the top-level files that hand their main to cli.run.
-SCRIPTS = sorted(p.stem for p in REPO.glob("*.py")
-                 if p.name != "setup.py" and "cli.run(" in p.read_text(encoding="utf-8"))
 
 # Runs in one fresh process: imports each script in turn (dropping the previous one's
 # flags), and for each flag tries a bad value through cli.check_argv.
@@ -172,3 +169,37 @@ def test_scripts_exit_2_with_one_line():
         assert "Traceback" not in stderr
         last = stderr.strip().splitlines()[-1]
         assert last.startswith(f"{script}: error: ") and expected in last, stderr[-2000:]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ('{"cluster": ', "not valid JSON (Expecting value"),
+    ("[1]", '"cluster"'),
+    ('{"cluster": {"worker": ["localhost"]}, "task": {"type": "worker", "index": 0}}', '"cluster"'),
+    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "chief", "index": 0}}', '"task"'),
+    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 1}}',
+     "task index 1 out of range"),
+])
+def test_tf_config_errors_name_the_variable(monkeypatch, value, expected):
+    from bert_tf import training
+
+    monkeypatch.setenv("TF_CONFIG", value)
+    with pytest.raises(ValueError) as e:
+        training.check_tf_config()
+    assert str(e.value).startswith("environment variable TF_CONFIG=") and expected in str(e.value)
+
+
+def test_registry_environment_is_named(monkeypatch, tmp_path):
+    from bert_tf import pretrained, training
+
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1", "b:2"]}, '
+                                    '"task": {"type": "worker", "index": 1}}')
+    assert training.check_tf_config()["task"]["index"] == 1
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("BERT_TF_CACHE", str(tmp_path / "file" / "cache"))
+    with pytest.raises(pretrained.DownloadError, match="environment variable BERT_TF_CACHE="):
+        pretrained.cache_dir()
+    monkeypatch.setenv("BERT_TF_CACHE", str(tmp_path / "new" / "cache"))
+    assert pretrained.cache_dir() == str(tmp_path / "new" / "cache")
+    monkeypatch.setenv("BERT_TF_BASE_URL", "storage.googleapis.com/bert_models")
+    with pytest.raises(pretrained.DownloadError, match="BERT_TF_BASE_URL"):
+        pretrained.check_environment()

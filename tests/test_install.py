@@ -9,10 +9,8 @@ import zipfile
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, SCRIPTS
 
-SCRIPTS = sorted(p.stem for p in REPO.glob("*.py")
-                 if p.name != "setup.py" and "cli.run(" in p.read_text(encoding="utf-8"))
 
 # Run in the fresh environment from a directory outside the checkout: bert_tf and the
 # script module must come from the installed wheel, and the demo's data from the package.
