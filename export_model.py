@@ -30,15 +30,21 @@ flags.DEFINE_list("label_list", None, "Class names or tags in id order; default:
 flags.DEFINE_integer("max_query_length", 64, "(squad) Maximum question length in wordpieces.")
 flags.DEFINE_integer("max_answer_length", 30, "(squad) Maximum answer length in wordpieces.")
 flags.DEFINE_bool("hub_format", False, "Write a TF-Hub preprocessor + encoder pair instead.")
+flags.DEFINE_integer("max_decode_length", 64, "(seq2seq) Most wordpieces to generate; default: "
+                     "the run's.")
+flags.DEFINE_integer("beam_size", 4, "(seq2seq) Beam width; 1 is greedy decoding.")
+flags.DEFINE_float("alpha", 0.6, "(seq2seq) Beam search length penalty ((5 + length) / 6) ** alpha.")
 cli.define_inference_dtype_flag()
 cli.define_model_flags(max_seq_length=128)
 
 
-def build_model(model_type: str, config, labels) -> keras.Model:
+def build_model(model_type: str, config, labels, info: dict) -> keras.Model:
     with training.dtype_policy(FLAGS.inference_dtype):
         encoder = models.BertEncoder(config)
         if model_type == "classifier":
             return models.BertClassifier(encoder, len(labels) if labels else 1)
+        if model_type == "seq2seq":
+            return models.BertSeq2Seq(encoder, info.get("decoder_init", "bert"))
         return {"encoder": lambda: encoder, "pretrainer": lambda: models.BertPretrainer(encoder),
                 "squad": lambda: models.BertSpanLabeler(encoder),
                 "ner": lambda: models.BertTokenTagger(encoder, len(labels))}[model_type]()
@@ -61,7 +67,10 @@ def main(_):
         return getattr(FLAGS, name) if FLAGS[name].present else info.get(name, getattr(FLAGS, name))
 
     do_lower_case, seq_length = setting("do_lower_case"), setting("max_seq_length")
-    model = build_model(model_type, files.config, labels)
+    if model_type == "seq2seq":  # its sources are packed to the run's --max_source_length
+        seq_length = seq_length if FLAGS["max_seq_length"].present else info.get(
+            "max_source_length", seq_length)
+    model = build_model(model_type, files.config, labels, info)
     checkpoints.load_weights(model, files.init_checkpoint)
     preprocessor = BertPreprocessor(files.vocab_file, do_lower_case, seq_length)
     if FLAGS.hub_format:
@@ -69,7 +78,8 @@ def main(_):
         logging.info("Wrote the preprocessor to %s and the encoder to %s", *paths)
         return
     module = export.ServingModule(model, model_type, preprocessor, labels,
-                                  setting("max_query_length"), setting("max_answer_length"))
+                                  setting("max_query_length"), setting("max_answer_length"),
+                                  setting("max_decode_length"), FLAGS.beam_size, FLAGS.alpha)
     export.export_model(module, FLAGS.export_dir)
     logging.info("Wrote a %s SavedModel to %s", model_type, FLAGS.export_dir)
 

@@ -53,6 +53,38 @@ _LAYER_NAMES = {
     "output/LayerNorm/beta": "output_layer_norm.beta",
 }
 
+# A bert2bert decoder (`BertSeq2Seq`): its own embeddings (the word table is the
+# encoder's), blocks under `decoder/layer_{i}/` with BERT's layer names plus the new
+# cross-attention (named as Hugging Face's bert2bert, `crossattention`), and the
+# output layer under the original MLM head's names.
+_DECODER_NAMES = {
+    "decoder/embeddings/token_type_embeddings": "decoder_embeddings.token_type_embeddings",
+    "decoder/embeddings/position_embeddings": "decoder_embeddings.position_embeddings",
+    "decoder/embeddings/LayerNorm/gamma": "decoder_embeddings.layer_norm.gamma",
+    "decoder/embeddings/LayerNorm/beta": "decoder_embeddings.layer_norm.beta",
+}
+_DECODER_LAYER_NAMES = {
+    **_LAYER_NAMES,
+    **{f"crossattention/self/{p}/{v}": f"cross_attention.{p}.{v}"
+       for p in ("query", "key", "value") for v in ("kernel", "bias")},
+    "crossattention/output/dense/kernel": "cross_attention_output.kernel",
+    "crossattention/output/dense/bias": "cross_attention_output.bias",
+    "crossattention/output/LayerNorm/gamma": "cross_attention_layer_norm.gamma",
+    "crossattention/output/LayerNorm/beta": "cross_attention_layer_norm.beta",
+}
+# bert2bert warm start: a decoder variable absent from the checkpoint takes the
+# BERT variable it mirrors (not cross-attention, which BERT does not have).
+_WARM_START = ((re.compile(r"^decoder/embeddings/"), "bert/embeddings/"),
+               (re.compile(r"^decoder/(layer_\d+)/(?!crossattention/)"), r"bert/encoder/\1/"))
+
+_MLM_HEAD = {
+    "cls/predictions/transform/dense/kernel": "transform.kernel",
+    "cls/predictions/transform/dense/bias": "transform.bias",
+    "cls/predictions/transform/LayerNorm/gamma": "layer_norm.gamma",
+    "cls/predictions/transform/LayerNorm/beta": "layer_norm.beta",
+    "cls/predictions/output_bias": "output_bias",
+}
+
 # The heads of each task model: original TF1 name -> attribute path on the model.
 # run_ner has no original; it uses run_classifier's top-level names, as the widely
 # used TF BERT-NER scripts did, so Hugging Face token classifiers load too.
@@ -60,11 +92,7 @@ _TOP_LEVEL_HEAD = {"output_weights": "head.output_weights", "output_bias": "head
 _HEAD_NAMES: dict[type, dict[str, str]] = {
     models.BertEncoder: {},
     models.BertPretrainer: {
-        "cls/predictions/transform/dense/kernel": "mlm.transform.kernel",
-        "cls/predictions/transform/dense/bias": "mlm.transform.bias",
-        "cls/predictions/transform/LayerNorm/gamma": "mlm.layer_norm.gamma",
-        "cls/predictions/transform/LayerNorm/beta": "mlm.layer_norm.beta",
-        "cls/predictions/output_bias": "mlm.output_bias",
+        **{name: f"mlm.{path}" for name, path in _MLM_HEAD.items()},
         "cls/seq_relationship/output_weights": "nsp.output_weights",
         "cls/seq_relationship/output_bias": "nsp.output_bias",
     },
@@ -74,6 +102,8 @@ _HEAD_NAMES: dict[type, dict[str, str]] = {
         "cls/squad/output_bias": "head.output_bias",
     },
     models.BertTokenTagger: _TOP_LEVEL_HEAD,
+    models.BertSeq2Seq: {**_DECODER_NAMES,
+                         **{name: f"lm_head.{path}" for name, path in _MLM_HEAD.items()}},
 }
 
 # Checkpoint entries that are expected and deliberately not loaded into a model.
@@ -81,7 +111,8 @@ _SKIPPED = re.compile(
     r"(/adam_[mv]$|^global_step$|^cls/|^output_(weights|bias)$|/(Momentum|Adam|Adam_1)$"
     r"|^(loss_scale|good_steps|current_loss_scale)$|^_CHECKPOINTABLE_OBJECT_GRAPH$)")
 
-_HEAD_PREFIXES = ("cls/", "output_")
+# Variables a pretrained BERT checkpoint lacks: task heads and a new decoder.
+_HEAD_PREFIXES = ("cls/", "output_", "decoder/")
 _SLOT = re.compile(r"/adam_[mv]$")
 
 
@@ -107,9 +138,30 @@ def tf1_variables(model) -> dict[str, "tf.Variable"]:
     for i, block in enumerate(encoder.transformer_layers):
         for name, path in _LAYER_NAMES.items():
             out[f"bert/encoder/layer_{i}/{name}"] = _resolve(block, path)
+    for i, block in enumerate(getattr(model, "decoder_layers", ())):
+        for name, path in _DECODER_LAYER_NAMES.items():
+            out[f"decoder/layer_{i}/{name}"] = _resolve(block, path)
     for name, path in _HEAD_NAMES[type(model)].items():
         out[name] = _resolve(model, path)
-    return out
+    # A variable shared under two names (a bertShare decoder's) is listed once,
+    # under the encoder's name.
+    seen: set[int] = set()
+    return {n: v for n, v in out.items() if not (id(v) in seen or seen.add(id(v)))}
+
+
+def _warm_start_decoder(model, values: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    """bert2bert: decoder variables missing from `values` copied from BERT's."""
+    if getattr(model, "decoder_init", None) != "bert":
+        return values
+    added = {}
+    for name in tf1_variables(model):
+        for pattern, source in _WARM_START:
+            bert_name = pattern.sub(source, name) if pattern.match(name) else None
+            if name not in values and bert_name in values:
+                added[name] = values[bert_name]
+    if added:
+        logging.info("Decoder warm-started from BERT (bert2bert): %d variables", len(added))
+    return {**values, **added}
 
 
 # ---------------------------------------------------------------------------
@@ -340,6 +392,7 @@ def load_weights(model, checkpoint: "str | os.PathLike | Mapping[str, np.ndarray
         checkpoint = os.fspath(checkpoint)
     source = checkpoint if isinstance(checkpoint, str) else (source or "<dict>")
     values = read_checkpoint(checkpoint) if isinstance(checkpoint, str) else checkpoint
+    values = _warm_start_decoder(model, values)
     variables = tf1_variables(model)
     allowed = [re.compile(p) for p in allow_missing]
     mismatched, missing, loaded = [], [], []

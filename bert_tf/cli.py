@@ -50,8 +50,9 @@ from bert_tf.config import BertConfig
 FLAGS = flags.FLAGS
 
 
-def define_model_flags(max_seq_length: int = 128, vocab: bool = True) -> None:
-    """bert_config_file, init_checkpoint, max_seq_length (+ vocab_file, do_lower_case)."""
+def define_model_flags(max_seq_length: int | None = 128, vocab: bool = True) -> None:
+    """bert_config_file, init_checkpoint, max_seq_length (unless None: a script with
+    lengths of its own) (+ vocab_file, do_lower_case)."""
     flags.DEFINE_string(
         "bert_config_file", None,
         "The config json file corresponding to the pre-trained BERT model. This specifies the "
@@ -62,10 +63,11 @@ def define_model_flags(max_seq_length: int = 128, vocab: bool = True) -> None:
         "Initial checkpoint (usually from a pre-trained BERT model): an original TF1 "
         "bert_model.ckpt, a TF Model Garden checkpoint, a Hugging Face model.safetensors or "
         "directory, or a registry name such as uncased_L-12_H-768_A-12.")
-    flags.DEFINE_integer(
-        "max_seq_length", max_seq_length,
-        "The maximum total input sequence length after WordPiece tokenization. Sequences longer "
-        "than this will be truncated, and sequences shorter than this will be padded.")
+    if max_seq_length is not None:
+        flags.DEFINE_integer(
+            "max_seq_length", max_seq_length,
+            "The maximum total input sequence length after WordPiece tokenization. Sequences "
+            "longer than this will be truncated, and sequences shorter than this will be padded.")
     if vocab:
         flags.DEFINE_string("vocab_file", None,
                             "The vocabulary file that the BERT model was trained on. Defaults to "
@@ -175,11 +177,14 @@ def resolve_model_files(require_checkpoint: bool = False) -> ModelFiles:
         raise flags.ValidationError("--vocab_file is required (or an --init_checkpoint with "
                                     "vocab.txt beside it)")
     config = BertConfig.from_json_file(config_file)
-    if FLAGS.max_seq_length > config.max_position_embeddings:
-        raise flags.ValidationError(
-            f"--max_seq_length={FLAGS.max_seq_length}: Cannot use sequence length "
-            f"{FLAGS.max_seq_length} because the BERT model was only trained up to sequence "
-            f"length {config.max_position_embeddings} (max_position_embeddings in {config_file})")
+    # Every length flag (max_seq_length, max_source_length, max_decode_length, ...).
+    for name, flag in sorted(script_flags().items()):
+        if fnmatch.fnmatchcase(name, "max_*length") and flag.value is not None and \
+                flag.value > config.max_position_embeddings:
+            raise flags.ValidationError(
+                f"Cannot use --{name}={flag.value} because the BERT model was only trained up "
+                f"to sequence length {config.max_position_embeddings} (max_position_embeddings "
+                f"in {config_file})")
     if hasattr(FLAGS, "do_lower_case"):
         tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case, FLAGS.init_checkpoint)
     return ModelFiles(config, init, vocab_file)
@@ -297,7 +302,8 @@ def save_run_info(files: ModelFiles, model_type: str, labels: list | None = None
             vocab = f.read()
         with atomic_open(os.path.join(out, "vocab.txt"), "wb") as f:
             f.write(vocab)
-    info = {"model_type": model_type, "labels": labels, "max_seq_length": FLAGS.max_seq_length,
+    info = {"model_type": model_type, "labels": labels,
+            "max_seq_length": getattr(FLAGS, "max_seq_length", None),
             "do_lower_case": getattr(FLAGS, "do_lower_case", None), **extra}
     atomic_write_text(os.path.join(out, RUN_INFO), json.dumps(info, indent=2) + "\n")
 
@@ -417,6 +423,7 @@ FLAG_RULES: dict[str, Rule] = {
     "log_examples": AT_LEAST_0,
     "max_query_length": AT_LEAST_0,
     "null_score_diff_threshold": FINITE,  # any score difference
+    "label_smoothing": FRACTION,
     "*seed": AT_LEAST_0,
     "min_*": AT_LEAST_0,
     "learning_rate": POSITIVE,

@@ -4,6 +4,8 @@
   serving_default    raw strings -> task outputs (tokenized in the graph, exactly as
                      `tokenization.FullTokenizer`), e.g. class probabilities and labels;
   serving_features   int32 input_word_ids / input_mask / input_type_ids -> model outputs.
+A seq2seq model's serving_default generates: source strings -> output strings,
+scores and wordpiece ids (tokenization, beam search and detokenization in the graph).
 Pair models also get serving_pairs(text_a, text_b). `export_hub_pair` writes the
 TF-Hub convention instead: a preprocessor SavedModel (text -> inputs, with `tokenize`
 and `bert_pack_inputs(segments, seq_length)`) and an encoder SavedModel (inputs -> pooled_output,
@@ -18,10 +20,10 @@ from typing import Sequence
 import keras
 import tensorflow as tf
 
-from bert_tf import models
-from bert_tf.text import BertPreprocessor
+from bert_tf import decoding, models
+from bert_tf.text import BertPreprocessor, detokenize
 
-MODEL_TYPES = ("encoder", "pretrainer", "classifier", "squad", "ner")
+MODEL_TYPES = ("encoder", "pretrainer", "classifier", "squad", "ner", "seq2seq")
 _STRINGS = tf.TensorSpec([None], tf.string)
 
 
@@ -42,11 +44,13 @@ class ServingModule(tf.Module):
       preprocessor: in-graph tokenization with the model's vocab and casing.
       labels: class names (classifier) or tags (ner), in id order.
       max_query_length, max_answer_length: SQuAD, as run_squad's flags.
+      max_decode_length, beam_size, alpha: seq2seq, as run_seq2seq's flags.
     """
 
     def __init__(self, model: keras.Model, model_type: str, preprocessor: BertPreprocessor,
                  labels: Sequence[str] | None = None, max_query_length: int = 64,
-                 max_answer_length: int = 30):
+                 max_answer_length: int = 30, max_decode_length: int = 64, beam_size: int = 4,
+                 alpha: float = 0.6):
         super().__init__(name=f"bert_{model_type}")
         if model_type not in MODEL_TYPES:
             raise ValueError(f"--model_type={model_type!r}: expected one of {MODEL_TYPES}")
@@ -56,6 +60,7 @@ class ServingModule(tf.Module):
         self.labels = tf.constant(list(labels or [""]))
         self.regression = model_type == "classifier" and model.num_labels == 1
         self.max_query_length, self.max_answer_length = max_query_length, max_answer_length
+        self.max_decode_length, self.beam_size, self.alpha = max_decode_length, beam_size, alpha
         vocab = sorted(preprocessor.vocab.items(), key=lambda kv: kv[1])
         self.vocab_tokens = tf.constant([t for t, _ in vocab])
 
@@ -73,6 +78,8 @@ class ServingModule(tf.Module):
             return self._squad(text_a, text_b)
         if self.model_type == "ner":
             return self._ner(text_a)
+        if self.model_type == "seq2seq":
+            return self._generate(text_a)
         inputs = self.preprocessor(text_a, text_b)
         if self.model_type == "pretrainer":
             n, s = tf.shape(inputs["input_word_ids"])[0], tf.shape(inputs["input_word_ids"])[1]
@@ -152,6 +159,15 @@ class ServingModule(tf.Module):
         return {"tokens": tokens.to_tensor(""), "tags": tags}
 
 
+    def _generate(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Sources -> generated text (beam search, detokenized), its score and wordpiece ids."""
+        pre = self.preprocessor
+        ids, scores = decoding.generate(self.model, pre(texts), self.max_decode_length,
+                                        pre.cls_id, pre.sep_id, self.beam_size, self.alpha)
+        return {"outputs": detokenize(ids, self.vocab_tokens, pre.sep_id, (0, pre.cls_id)),
+                "scores": scores, "output_ids": ids}
+
+
 def export_model(module: ServingModule, export_dir: str) -> str:
     """Saves `module` with serving_default, serving_features (and serving_pairs)."""
     kind = module.model_type
@@ -159,6 +175,9 @@ def export_model(module: ServingModule, export_dir: str) -> str:
     if kind == "pretrainer":
         features_spec["masked_lm_positions"] = tf.TensorSpec([None, None], tf.int32,
                                                              name="masked_lm_positions")
+    if kind == "seq2seq":  # teacher forcing: the next-token logits of a given target
+        features_spec["decoder_input_ids"] = tf.TensorSpec([None, None], tf.int32,
+                                                           name="decoder_input_ids")
     signatures = {"serving_features": tf.function(module.features,
                                                   input_signature=[features_spec])}
     if kind == "squad":

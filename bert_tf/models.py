@@ -21,7 +21,8 @@ import keras
 import tensorflow as tf  # noqa: F401  (used by the doctest above)
 
 from bert_tf.config import BertConfig
-from bert_tf.layers import (BertEmbeddings, MaskedLMHead, OutputProjection, TransformerBlock)
+from bert_tf.layers import (BertEmbeddings, DecoderBlock, MaskedLMHead, OutputProjection,
+                            TransformerBlock, attention_mask_adder)
 from bert_tf.layers.embeddings import initializer
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
@@ -199,3 +200,97 @@ class BertTokenTagger(_TaskModel):
 
     def _head_config(self):
         return {"num_labels": self.num_labels, "dropout_rate": self.dropout_rate}
+
+
+DECODER_INITS = ("bert", "shared", "random")
+
+
+@keras.saving.register_keras_serializable(package="bert_tf")
+class BertSeq2Seq(_TaskModel):
+    """bert2bert (Rothe et al., TACL 2020): the BERT encoder and a BERT-shaped decoder.
+
+    The decoder embeds the target with the encoder's word table (tied; the output
+    projection uses it too, after the `cls/predictions` transform and with its
+    output bias), then runs `num_hidden_layers` `DecoderBlock`s: causal
+    self-attention, cross-attention over the encoder output, feed-forward.
+
+    decoder_init:
+      "bert"   (bert2bert) the decoder's position/type embeddings, LayerNorm and
+               blocks are its own variables, warm-started from the same BERT
+               checkpoint as the encoder; only cross-attention starts random.
+      "shared" (bertShare) the decoder uses the encoder's embeddings and block
+               variables; only cross-attention is its own.
+      "random" (bert2rnd) the decoder's own variables start random.
+
+    Inputs: the encoder inputs plus `decoder_input_ids` int32 [batch_size, target_length]:
+      [CLS] y_1 ... y_{n-1}, the target shifted right ([CLS] starts, [SEP] ends).
+    Outputs: `logits` float32 [batch_size, target_length, vocab_size], for y_1 ... y_n.
+    """
+
+    def __init__(self, encoder: BertEncoder, decoder_init: str = "bert",
+                 name: str = "bert_seq2seq", **kwargs):
+        if decoder_init not in DECODER_INITS:
+            raise ValueError(f"--decoder_init={decoder_init!r}: expected one of {DECODER_INITS}")
+        cfg = encoder.config
+        inputs = encoder_inputs()
+        inputs["decoder_input_ids"] = keras.Input(shape=(None,), dtype="int32",
+                                                  name="decoder_input_ids")
+        shared = decoder_init == "shared"
+        embeddings = encoder.embeddings if shared else BertEmbeddings(
+            cfg.vocab_size, cfg.hidden_size, cfg.max_position_embeddings, cfg.type_vocab_size,
+            cfg.hidden_dropout_prob, cfg.initializer_range,
+            shared_word_embeddings=encoder.embeddings, name="decoder_embeddings")
+        blocks = [
+            DecoderBlock(cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size,
+                         cfg.hidden_act, cfg.hidden_dropout_prob,
+                         cfg.attention_probs_dropout_prob, cfg.initializer_range,
+                         shared=encoder.transformer_layers[i] if shared else None,
+                         name=f"decoder_layer_{i}")
+            for i in range(cfg.num_hidden_layers)]
+        head = MaskedLMHead(encoder.embeddings, cfg.hidden_act, cfg.initializer_range,
+                            name="predictions")
+        source = encoder({k: inputs[k] for k in INPUT_NAMES})["sequence_output"]
+        target = inputs["decoder_input_ids"]
+        x = embeddings(target, keras.ops.zeros_like(target))
+        for block in blocks:
+            x = block(x, source, inputs["input_mask"])
+        outputs = {"logits": head(x)}
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        self.encoder, self.decoder_embeddings, self.decoder_layers = encoder, embeddings, blocks
+        self.lm_head, self.decoder_init = head, decoder_init
+
+    def _head_config(self):
+        return {"decoder_init": self.decoder_init}
+
+    # -- incremental decoding (see bert_tf.decoding) -------------------------
+
+    def initial_cache(self, inputs: dict[str, tf.Tensor], max_length: int) -> dict:
+        """Encodes the source once; returns the decoding cache for `max_length` positions.
+
+        Returns a dict of float32 tensors, each with the batch first (beam search
+        tiles and reorders them): "encoder_bias" [B, 1, 1, S] and per layer
+        "layer_i": {"key", "value": zeros [B, N, L, H]; "cross_key", "cross_value":
+        [B, N, S, H]}.
+        """
+        source = self.encoder({k: inputs[k] for k in INPUT_NAMES},
+                              training=False)["sequence_output"]
+        b = tf.shape(source)[0]
+        cache = {"encoder_bias": attention_mask_adder(inputs["input_mask"])}
+        for i, block in enumerate(self.decoder_layers):
+            heads = block.attention
+            zeros = tf.zeros([b, heads.num_heads, max_length, heads.head_size], source.dtype)
+            cross_key, cross_value = block.cross_keys_values(source)
+            cache[f"layer_{i}"] = {"key": zeros, "value": zeros, "cross_key": cross_key,
+                                   "cross_value": cross_value}
+        return cache
+
+    def decode_step(self, ids: tf.Tensor, position: tf.Tensor, cache: dict
+                    ) -> tuple[tf.Tensor, dict]:
+        """Next-token logits for ids [B, 1] at `position`: (float32 [B, vocab_size], cache)."""
+        x = self.decoder_embeddings(ids, tf.zeros_like(ids), position_offset=position,
+                                    training=False)
+        cache = dict(cache)
+        for i, block in enumerate(self.decoder_layers):
+            x, cache[f"layer_{i}"] = block.step(x, position, cache[f"layer_{i}"],
+                                                cache["encoder_bias"])
+        return self.lm_head(x)[:, 0], cache

@@ -6,7 +6,7 @@ replicas and accumulation steps.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 import keras
 import tensorflow as tf
@@ -66,3 +66,32 @@ def tagging_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: b
     weights = tf.cast(batch["label_weights"], tf.float32)
     ce = _ce(tf.maximum(batch["label_ids"], 0), logits)
     return tf.math.divide_no_nan(tf.reduce_sum(weights * ce), tf.reduce_sum(weights))
+
+
+def token_cross_entropy(logits: tf.Tensor, target_ids: tf.Tensor,
+                        label_smoothing: float = 0.0) -> tf.Tensor:
+    """Per-token cross entropy float32 [batch_size, length] of next-token logits.
+
+    With label_smoothing e the target distribution is (1 - e) on the reference
+    token plus e spread evenly over the vocabulary (Szegedy et al., 2016).
+    """
+    logits = tf.cast(logits, tf.float32)
+    ce = _ce(target_ids, logits)
+    if label_smoothing:
+        uniform = -tf.reduce_mean(tf.nn.log_softmax(logits), axis=-1)
+        ce = (1.0 - label_smoothing) * ce + label_smoothing * uniform
+    return ce
+
+
+def seq2seq_loss(label_smoothing: float = 0.0) -> Callable[..., tf.Tensor]:
+    """run_seq2seq: token cross entropy averaged over real target tokens (`target_mask`)."""
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"--label_smoothing must be in [0, 1), got {label_smoothing}")
+
+    def loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool) -> tf.Tensor:
+        logits = model(model_inputs(model, batch), training=training)["logits"]
+        ce = token_cross_entropy(logits, batch["target_ids"], label_smoothing)
+        weights = tf.cast(batch["target_mask"], tf.float32)
+        return tf.math.divide_no_nan(tf.reduce_sum(weights * ce), tf.reduce_sum(weights))
+
+    return loss

@@ -456,3 +456,44 @@ class BertPreprocessor(tf.Module):
         """Raw strings [batch] (and optional second segments) -> packed int32 inputs."""
         b = self.tokenize(text_b) if text_b is not None else None
         return self.pack(self.tokenize(text_a), b, seq_length)
+
+
+# -- back to text -----------------------------------------------------------------
+
+# CJK ideographs plus CJK and full-width punctuation: no spaces between them in text.
+_CJK_TEXT = _CJK_CLASS[:-1] + "\\x{3000}-\\x{303f}\\x{ff00}-\\x{ffef}]"
+# Applied in order: "##" pieces join the previous piece; the spaces the tokenizer put
+# inside CJK runs go (twice: a match consumes the character after the space); the
+# spaces it put before closing punctuation and after opening brackets go, as
+# Hugging Face's clean_up_tokenization does for English.
+_DETOKENIZE = (
+    (" ##", ""),
+    (f"({_CJK_TEXT}) ({_CJK_TEXT})", "\\1\\2"),
+    (f"({_CJK_TEXT}) ({_CJK_TEXT})", "\\1\\2"),
+    (" ([.,!?;:%)\\]}])", "\\1"),
+    ("([(\\[{]) ", "\\1"),
+    (" ' ", "'"),
+)
+
+
+def detokenize(ids: tf.Tensor, vocab_tokens: tf.Tensor, end_id: int,
+               drop_ids: Sequence[int] = (0,)) -> tf.Tensor:
+    """Generated wordpiece ids -> text, in the graph.
+
+    Args:
+      ids: int32 [batch_size, length]: tokens, then `end_id` ([SEP]) and padding.
+      vocab_tokens: tf.string [vocab_size], the vocab in id order.
+      end_id: everything from its first occurrence on is dropped.
+      drop_ids: ids left out wherever they are ([PAD], [CLS]).
+
+    Returns:
+      tf.string [batch_size], e.g. "the cat's toy (new)." or "猫坐在垫子上。".
+    """
+    keep = tf.cumsum(tf.cast(ids == end_id, tf.int32), axis=1) == 0
+    for drop in drop_ids:
+        keep &= ids != drop
+    pieces = tf.ragged.boolean_mask(tf.gather(vocab_tokens, ids), keep)
+    text = tf.strings.reduce_join(pieces, axis=-1, separator=" ")
+    for pattern, rewrite in _DETOKENIZE:
+        text = tf.strings.regex_replace(text, pattern, rewrite)
+    return text

@@ -1,6 +1,7 @@
 """ROUGE (Google's rouge-score) and BLEU (sacreBLEU) for generated text, one helper each.
 
   rouge             rouge1, rouge2, rougeLsum F1 with a bootstrap mean and 95% interval
+  sentence_lines    one sentence per line (what rougeLsum needs) for unsplit text
   bleu              corpus BLEU with sacreBLEU's tokenizers (13a, zh, intl, ...)
   RougeTokenizer    rouge-score's tokenizer, but keeping non-ASCII text (CJK per character)
 
@@ -46,6 +47,17 @@ class RougeTokenizer:
         if self._stemmer is None:
             return tokens
         return [self._stemmer.stem(t) if len(t) > 3 and t.isascii() else t for t in tokens]
+
+
+# Sentence ends: . ! ? (and CJK 。！？) followed by a space or the end.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*(?=\S)")
+
+
+def sentence_lines(text: str) -> str:
+    """`text` with one sentence per line, for rougeLsum; text that has lines keeps them."""
+    if "\n" in text:
+        return text
+    return "\n".join(s for s in _SENTENCE_END.split(text.strip()) if s)
 
 
 def rouge(predictions: Sequence[str], references: Sequence[str], use_stemmer: bool = True,

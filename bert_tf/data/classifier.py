@@ -468,16 +468,12 @@ class GenericProcessor(DataProcessor):
 
     def _read_file(self, path: str, set_type: str) -> list[InputExample]:
         label_optional = set_type == "test"
-        if path.endswith((".jsonl", ".json")):
-            recs = _read_jsonl(path)
-        else:
-            csv_file = path.endswith(".csv")
-            recs = self._records(_read_rows(path, "," if csv_file else "\t",
-                                            '"' if csv_file else None), path, label_optional)
+        recs = read_records(path, self._columns(), self.header,
+                            optional=[self.label_column] if label_optional else [])
         examples = []
         for line, rec in recs:
-            text_a = _field(rec, self.text_a_column, path, line)
-            text_b = _field(rec, self.text_b_column, path, line) if self.text_b_column else None
+            text_a = text_field(rec, self.text_a_column, path, line)
+            text_b = text_field(rec, self.text_b_column, path, line) if self.text_b_column else None
             value = rec.get(self.label_column)
             label = None if value is None else str(value).strip()
             if label:
@@ -496,34 +492,41 @@ class GenericProcessor(DataProcessor):
             raise DataError(f"data file {path!r} has a header line but no examples")
         return examples
 
-    def _records(self, rows: list[tuple[int, list[str]]], path: str,
-                 label_optional: bool) -> list[tuple[int, dict]]:
-        """Rows -> (line, {column: value}) keyed by the columns as given (names or indexes)."""
-        columns = self._columns()
-        has_header = self.header if self.header is not None else not all(map(_is_index, columns))
-        if not has_header:
-            required = [int(c) for c in columns
-                        if not (label_optional and c == self.label_column)]
-            for line, row in rows:
-                if len(row) <= max(required):
-                    raise DataError(f"{path}, line {line}: expected at least {max(required) + 1} "
-                                    f"columns, found {len(row)}: {row!r}")
-            return [(line, _by_index(row, columns)) for line, row in rows]
-        (_, header), body = rows[0], rows[1:]
-        header = [h.strip() for h in header]
-        required = [c for c in columns if not (label_optional and c == self.label_column)]
-        missing = [c for c in required if not _is_index(c) and c not in header]
-        if missing:
-            raise DataError(f"{path}: the header line {header} lacks the column(s) {missing}")
-        out = []
-        for line, row in body:
-            if len(row) != len(header):
-                raise DataError(f"{path}, line {line}: {len(row)} columns, but the header line "
-                                f"has {len(header)}: {row!r}")
-            rec = dict(zip(header, row))
-            rec.update(_by_index(row, [c for c in columns if _is_index(c)]))
-            out.append((line, rec))
-        return out
+
+def read_records(path: str, columns: Sequence[str], header: bool | None = None,
+                 optional: Sequence[str] = ()) -> list[tuple[int, dict]]:
+    """(line number, {column: value}) for each row of a TSV, CSV or JSONL file.
+
+    The format follows the file name, and `columns` are header names or 0-based
+    indexes, as `GenericProcessor` describes; `optional` columns may be absent
+    from the header. JSONL rows are returned as their objects.
+    """
+    if path.endswith((".jsonl", ".json")):
+        return _read_jsonl(path)
+    csv_file = path.endswith(".csv")
+    rows = _read_rows(path, "," if csv_file else "\t", '"' if csv_file else None)
+    has_header = header if header is not None else not all(map(_is_index, columns))
+    if not has_header:
+        required = [int(c) for c in columns if c not in optional]
+        for line, row in rows:
+            if len(row) <= max(required):
+                raise DataError(f"{path}, line {line}: expected at least {max(required) + 1} "
+                                f"columns, found {len(row)}: {row!r}")
+        return [(line, _by_index(row, columns)) for line, row in rows]
+    (_, names), body = rows[0], rows[1:]
+    names = [h.strip() for h in names]
+    missing = [c for c in columns if c not in optional and not _is_index(c) and c not in names]
+    if missing:
+        raise DataError(f"{path}: the header line {names} lacks the column(s) {missing}")
+    out = []
+    for line, row in body:
+        if len(row) != len(names):
+            raise DataError(f"{path}, line {line}: {len(row)} columns, but the header line "
+                            f"has {len(names)}: {row!r}")
+        rec = dict(zip(names, row))
+        rec.update(_by_index(row, [c for c in columns if _is_index(c)]))
+        out.append((line, rec))
+    return out
 
 
 def _is_index(column: str) -> bool:
@@ -539,7 +542,8 @@ def _found(rec: Mapping) -> str:
     return f"keys {sorted(rec)}" if rec and not all(map(_is_index, rec)) else "no such column"
 
 
-def _field(rec: Mapping, column: str, path: str, line: int) -> str:
+def text_field(rec: Mapping, column: str, path: str, line: int) -> str:
+    """The text in `column` of a record from `read_records`; a clear error if absent."""
     if column not in rec:
         raise DataError(f"{path}, line {line}: no column {column!r}; found {_found(rec)}")
     value = rec[column]

@@ -55,21 +55,28 @@ class SelfAttention(keras.layers.Layer):
             dense.build(input_shape)
         self.built = True
 
-    def _heads(self, x: tf.Tensor, b: tf.Tensor, s: tf.Tensor) -> tf.Tensor:
-        """[B * S, D] -> [B, N, S, H]."""
-        return tf.transpose(tf.reshape(x, [b, s, self.num_heads, self.head_size]), [0, 2, 1, 3])
+    def heads(self, dense: keras.layers.Dense, x: tf.Tensor, b: tf.Tensor,
+              s: tf.Tensor) -> tf.Tensor:
+        """dense(x) split into heads: [B * S, D] -> [B, N, S, H]."""
+        return tf.transpose(tf.reshape(dense(x), [b, s, self.num_heads, self.head_size]),
+                            [0, 2, 1, 3])
 
-    def call(self, x, input_mask, training=None):
-        b, s = tf.shape(input_mask)[0], tf.shape(input_mask)[1]
-        q, k, v = (self._heads(dense(x), b, s) for dense in (self.query, self.key, self.value))
-        # [B, N, F, T]; scaled after the product, in the original's order.
+    def attend(self, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor,
+               training=None) -> tf.Tensor:
+        """softmax(q k^T / sqrt(H) + bias) v for q [B, N, F, H], k and v [B, N, T, H]
+        and an additive float32 bias broadcastable to [B, N, F, T]; returns [B * F, D]."""
+        # Scaled after the product, in the original's order.
         scores = tf.matmul(q, k, transpose_b=True) * (1.0 / math.sqrt(float(self.head_size)))
         # Softmax in float32 even under mixed precision.
-        scores = tf.cast(scores, tf.float32) + attention_mask_adder(input_mask)
-        probs = tf.cast(tf.nn.softmax(scores), self.compute_dtype)
+        probs = tf.cast(tf.nn.softmax(tf.cast(scores, tf.float32) + bias), self.compute_dtype)
         probs = self.dropout(probs, training=training)
         context = tf.transpose(tf.matmul(probs, v), [0, 2, 1, 3])  # [B, F, N, H]
         return tf.reshape(context, [-1, self.num_heads * self.head_size])
+
+    def call(self, x, input_mask, training=None):
+        b, s = tf.shape(input_mask)[0], tf.shape(input_mask)[1]
+        q, k, v = (self.heads(dense, x, b, s) for dense in (self.query, self.key, self.value))
+        return self.attend(q, k, v, attention_mask_adder(input_mask), training)
 
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads,

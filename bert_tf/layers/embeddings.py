@@ -21,9 +21,16 @@ def layer_norm(name: str) -> keras.layers.LayerNormalization:
 class BertEmbeddings(keras.layers.Layer):
     """Sums word, token type and absolute position embeddings, then LayerNorm and dropout.
 
+    Args:
+      shared_word_embeddings: another `BertEmbeddings` whose word table this one
+        uses (a bert2bert decoder ties its words to the encoder's). Not part of
+        `get_config`; the model that owns both passes it again.
+
     Call arguments:
       input_ids: int32 Tensor [batch_size, seq_length].
       token_type_ids: int32 Tensor [batch_size, seq_length].
+      position_offset: int32 scalar, the position of the first token (a decoder
+        step embeds one token at its position in the output).
 
     Returns:
       float32 Tensor [batch_size, seq_length, hidden_size].
@@ -31,8 +38,10 @@ class BertEmbeddings(keras.layers.Layer):
 
     def __init__(self, vocab_size: int, hidden_size: int, max_position_embeddings: int = 512,
                  type_vocab_size: int = 16, dropout_rate: float = 0.1,
-                 initializer_range: float = 0.02, **kwargs):
+                 initializer_range: float = 0.02,
+                 shared_word_embeddings: "BertEmbeddings | None" = None, **kwargs):
         super().__init__(**kwargs)
+        self.shared_word_embeddings = shared_word_embeddings
         self.vocab_size = vocab_size
         self.hidden_size = hidden_size
         self.max_position_embeddings = max_position_embeddings
@@ -47,13 +56,15 @@ class BertEmbeddings(keras.layers.Layer):
             return self.add_weight(name=name, shape=(rows, self.hidden_size),
                                    initializer=initializer(self.initializer_range))
 
-        self.word_embeddings = table("word_embeddings", self.vocab_size)
+        shared = self.shared_word_embeddings
+        self.word_embeddings = (shared.word_embeddings if shared is not None
+                                else table("word_embeddings", self.vocab_size))
         self.token_type_embeddings = table("token_type_embeddings", self.type_vocab_size)
         self.position_embeddings = table("position_embeddings", self.max_position_embeddings)
         self.layer_norm.build((None, None, self.hidden_size))
         self.built = True
 
-    def call(self, input_ids, token_type_ids, training=None):
+    def call(self, input_ids, token_type_ids, position_offset=0, training=None):
         seq_length = input_ids.shape[1]
         if seq_length is not None and seq_length > self.max_position_embeddings:
             raise ValueError(f"sequence length {seq_length} exceeds max_position_embeddings "
@@ -62,7 +73,8 @@ class BertEmbeddings(keras.layers.Layer):
             seq_length = tf.shape(input_ids)[1]
         x = (tf.gather(self.word_embeddings, input_ids)
              + tf.gather(self.token_type_embeddings, token_type_ids)
-             + self.position_embeddings[:seq_length])
+             # tf.slice: a slice of static size under XLA even from a tensor offset.
+             + tf.slice(self.position_embeddings, [position_offset, 0], [seq_length, -1]))
         return self.dropout(self.layer_norm(x), training=training)
 
     def get_config(self):

@@ -67,10 +67,11 @@ class MaskedLMHead(keras.layers.Layer):
 
     Call arguments:
       sequence_output: float Tensor [batch_size, seq_length, hidden_size].
-      positions: int32 Tensor [batch_size, max_predictions_per_seq].
+      positions: int32 Tensor [batch_size, max_predictions_per_seq], or None for
+        every position (a decoder's next-token logits).
 
     Returns:
-      float32 logits [batch_size, max_predictions_per_seq, vocab_size].
+      float32 logits [batch_size, max_predictions_per_seq (or seq_length), vocab_size].
     """
 
     def __init__(self, embeddings: BertEmbeddings, hidden_act: str = "gelu",
@@ -93,9 +94,12 @@ class MaskedLMHead(keras.layers.Layer):
                                            initializer="zeros")
         self.built = True
 
-    def call(self, sequence_output, positions):
-        b, p = tf.shape(positions)[0], tf.shape(positions)[1]
-        x = tf.gather(sequence_output, positions, batch_dims=1)
+    def call(self, sequence_output, positions=None):
+        if positions is None:
+            x = sequence_output
+        else:
+            x = tf.gather(sequence_output, positions, batch_dims=1)
+        b, p = tf.shape(x)[0], tf.shape(x)[1]
         # [B * P, hidden], as the original's gather_indexes: plain 2-D MatMuls, whose
         # [vocab, hidden] gradient is one product, not one per example then summed.
         x = tf.reshape(x, [-1, self.embeddings.hidden_size])

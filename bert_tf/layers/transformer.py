@@ -65,12 +65,18 @@ class TransformerBlock(keras.layers.Layer):
         # Dense layers on a [batch * seq, hidden] matrix, as the original's
         # reshape_to_matrix: plain MatMuls that oneDNN fuses with bias and GELU.
         x = tf.reshape(x, [-1, self.hidden_size])
-        attn = self.attention(x, input_mask, training=training)
-        attn = self.dropout(self.attention_output(attn), training=training)
-        h = self.attention_layer_norm(x + tf.cast(attn, x.dtype))
-        out = self.output_dense(self.intermediate(h))
-        out = self.dropout(out, training=training)
-        return tf.reshape(self.output_layer_norm(h + tf.cast(out, h.dtype)), shape)
+        h = self.attention_sublayer(x, self.attention(x, input_mask, training=training), training)
+        return tf.reshape(self.feed_forward(h, training), shape)
+
+    def attention_sublayer(self, x: tf.Tensor, context: tf.Tensor, training=None) -> tf.Tensor:
+        """LN(x + Dropout(Dense(context))) for the attention's heads `context` [rows, hidden]."""
+        attn = self.dropout(self.attention_output(context), training=training)
+        return self.attention_layer_norm(x + tf.cast(attn, x.dtype))
+
+    def feed_forward(self, h: tf.Tensor, training=None) -> tf.Tensor:
+        """LN(h + Dropout(Dense(act(Dense(h))))) on [rows, hidden]."""
+        out = self.dropout(self.output_dense(self.intermediate(h)), training=training)
+        return self.output_layer_norm(h + tf.cast(out, h.dtype))
 
     def get_config(self):
         return {**super().get_config(), "hidden_size": self.hidden_size,
