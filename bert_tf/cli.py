@@ -24,7 +24,7 @@ without more code; a flag whose name gives the wrong rule declares its own, with
 lower_bound/upper_bound in its DEFINE, or an entry in `FLAG_RULES` (exact names
 first). tests/test_flag_validation.py generates a bad value for every rule-bearing
 flag of every top-level script from these same definitions. Checks that need the
-model config (--layers within the model's depth, --max_seq_length within
+model config (--layers within the model's depth, every max_*length flag within
 max_position_embeddings) run in `resolve_model_files` and the scripts.
 """
 
