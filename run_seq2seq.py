@@ -193,10 +193,6 @@ def predict(trainer, tokenizer) -> None:
 def main(_):
     _check_flags()
     files = cli.resolve_model_files()
-    cli.check_length("max_source_length", FLAGS.max_source_length, files.config)
-    if FLAGS.do_train or FLAGS.do_eval:  # (eval: teacher-forced loss on the targets)
-        cli.check_length("max_target_length", FLAGS.max_target_length, files.config)
-    cli.check_length("max_decode_length", _decode_length(), files.config)
     cli.make_output_dir()
     tokenizer = cli.load_tokenizer(files.vocab_file, files.config)
     decoder_init = (FLAGS.decoder_init

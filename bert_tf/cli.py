@@ -3,12 +3,38 @@
 Only the top-level scripts import this module; the library proper never reads
 flags. Every original flag keeps its name, default and meaning; additions are
 marked "(new)".
+
+Flag validation. `run` checks every flag of the script (`script_flags`: those not
+defined by absl or TensorFlow) before `main` starts, and prints a bad
+value as one line naming the flag and the value, with exit status 2 (also for
+values absl's parser rejects: unknown enum values, "abc" for an integer). Each flag
+gets the first rule that applies (`rule_for`):
+  1. bounds declared on the flag itself, `flags.DEFINE_integer(..., lower_bound=1)`;
+  2. the first pattern of `FLAG_RULES` matching its name, e.g. *batch_size, num_*,
+     max_*, *_steps, *_length, *_size >= 1; learning_rate, *_epochs > 0;
+     *_prob, *_proportion in [0, 1]; *seed, min_*, num_warmup_steps >= 0;
+     *_file, *_dir, *_checkpoint must exist (input), output_*, export_dir must be
+     creatable (output); layers is a comma-separated list of integers;
+  3. otherwise: integers >= 0, floats finite.
+`FLAG_ORDER` adds cross-flag rules (doc_stride < max_seq_length), and the
+environment a script reads is checked too: TF_CONFIG for multi_worker_mirrored,
+$BERT_TF_CACHE and $BERT_TF_BASE_URL for the model registry.
+A new script that defines its flags with absl and calls `cli.run(main)` is covered
+without more code; a flag whose name gives the wrong rule declares its own, with
+lower_bound/upper_bound in its DEFINE, or an entry in `FLAG_RULES` (exact names
+first). tests/test_flag_validation.py generates a bad value for every rule-bearing
+flag of every top-level script from these same definitions. Checks that need the
+model config (--layers within the model's depth, every max_*length flag within
+max_position_embeddings) run in `resolve_model_files` and the scripts.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
+import glob
 import json
+import math
 import os
 import sys
 from typing import Callable
@@ -16,7 +42,7 @@ from typing import Callable
 import tensorflow as tf
 from absl import app, flags
 
-from bert_tf import tokenization, training
+from bert_tf import pretrained, tokenization, training
 from bert_tf.data import records
 from bert_tf.io import atomic_open, atomic_write_text
 from bert_tf.config import BertConfig
@@ -126,14 +152,12 @@ def resolve_model_files(require_checkpoint: bool = False, check_lengths: bool = 
     """Reads --bert_config_file / --init_checkpoint / --vocab_file with clear errors.
 
     A registry name or a checkpoint directory fills in the config and vocab beside it.
-    With `check_lengths`, --max_seq_length must fit the config's position table.
+    With `check_lengths`, every max_*length flag must fit the config's position table.
     """
     init = FLAGS.init_checkpoint
     config_file = FLAGS.bert_config_file
     vocab_file = getattr(FLAGS, "vocab_file", None)
     if init and not any(tf.io.gfile.exists(init + s) for s in ("", ".index")):
-        from bert_tf import pretrained  # a registry name, not a path
-
         files = pretrained.resolve_init_checkpoint(init)
         if files is None:
             raise flags.ValidationError(
@@ -156,18 +180,23 @@ def resolve_model_files(require_checkpoint: bool = False, check_lengths: bool = 
                                     "vocab.txt beside it)")
     config = BertConfig.from_json_file(config_file)
     if check_lengths:
-        check_length("max_seq_length", getattr(FLAGS, "max_seq_length", None), config)
+        # Every length flag (max_seq_length, max_source_length, max_decode_length, ...).
+        for name, flag in sorted(script_flags().items()):
+            if fnmatch.fnmatchcase(name, "max_*length"):
+                check_length(name, flag.value, config, config_file)
     if hasattr(FLAGS, "do_lower_case"):
         tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case, FLAGS.init_checkpoint)
     return ModelFiles(config, init, vocab_file)
 
 
-def check_length(name: str, length: int | None, config: BertConfig) -> None:
+def check_length(name: str, length: int | None, config: BertConfig,
+                 config_file: str = "bert_config.json") -> None:
     """A sequence length (flag `name`) must fit the model's position embeddings."""
     if length is not None and length > config.max_position_embeddings:
         raise flags.ValidationError(
             f"Cannot use --{name}={length} because the BERT model was only trained up to "
-            f"sequence length {config.max_position_embeddings}")
+            f"sequence length {config.max_position_embeddings} (max_position_embeddings in "
+            f"{config_file})")
 
 
 def _beside(checkpoint: str, names: tuple[str, ...]) -> str | None:
@@ -299,20 +328,225 @@ def load_run_info(checkpoint: str | None) -> dict:
         return json.load(f)
 
 
+# -- Flag validation (see the module docstring) ----------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """What a flag's value must be.
+
+    kind "number": low <= value <= high (low < value when `above`), and finite;
+    "input": a path (comma-separated globs allowed) that exists; "output": a path
+    that can be created; "int_list": comma-separated integers.
+    """
+
+    kind: str = "number"
+    low: float | None = None
+    high: float | None = None
+    above: bool = False
+
+    def error(self, name: str, value) -> str | None:
+        """The one-line message for a value that breaks the rule, or None."""
+        if value is None or value == "":
+            return None
+        if self.kind == "number":
+            problem = _number_error(self, value)
+            return problem and f"--{name}={value}: {problem}"
+        if self.kind == "int_list":
+            try:
+                [int(x) for x in value.split(",")]
+            except ValueError:
+                return f"--{name}={value!r}: expected comma-separated integers"
+            return None
+        if self.kind == "input":
+            return _input_error(name, value)
+        return _output_error(name, value)
+
+    def violation(self, is_int: bool = True) -> str | None:
+        """A value breaking the rule, for tests generated from the definitions."""
+        if self.kind == "int_list":
+            return "one,two"
+        if self.kind != "number":
+            return None  # paths: the tests make a missing or an uncreatable one
+        if self.low is not None:
+            return str(int(self.low) - (0 if self.above else 1)) if is_int else \
+                str(self.low - (0 if self.above else 0.5))
+        if self.high is not None:
+            return str(int(self.high) + 1) if is_int else str(self.high + 0.5)
+        return None if is_int else "nan"
+
+
+def _number_error(rule: Rule, value: float) -> str | None:
+    if not math.isfinite(value):
+        return "must be a finite number"
+    if rule.low is not None and (value <= rule.low if rule.above else value < rule.low):
+        if rule.high is not None:
+            return f"must be in [{rule.low}, {rule.high}]"
+        return f"must be greater than {rule.low}" if rule.above else f"must be at least {rule.low}"
+    if rule.high is not None and value > rule.high:
+        return (f"must be in [{rule.low}, {rule.high}]" if rule.low is not None
+                else f"must be at most {rule.high}")
+    return None
+
+
+def _input_error(name: str, value: str) -> str | None:
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        if "://" in part:
+            continue  # remote (gs://...): read by the script, not probed here
+        path = os.path.expanduser(part)
+        if glob.glob(path) or glob.glob(path + ".index"):
+            continue
+        if name.endswith("_checkpoint"):
+            if part in pretrained.names():
+                continue
+            return (f"--{name}={part}: no such checkpoint (expected a checkpoint prefix with a "
+                    ".index file, a directory holding one, or a registered model name)")
+        if glob.has_magic(part):
+            return f"--{name}: no file matches {part!r}"
+        return f"--{name}={part!r} does not exist"
+    return None
+
+
+def _output_error(name: str, value: str) -> str | None:
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        if "://" in part:
+            continue
+        wanted = existing = os.path.abspath(os.path.expanduser(part))
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        if existing != wanted and not os.path.isdir(existing):
+            return f"--{name}={part!r} cannot be created: {existing!r} is a file"
+        if existing == wanted and os.path.isdir(wanted) != name.endswith("_dir"):
+            return f"--{name}={part!r} is a {'file' if name.endswith('_dir') else 'directory'}"
+    return None
+
+
+AT_LEAST_0, AT_LEAST_1 = Rule(low=0), Rule(low=1)
+POSITIVE, FRACTION, FINITE = Rule(low=0, above=True), Rule(low=0, high=1), Rule()
+
+# Name patterns (fnmatch) -> rule; the first pattern that matches a flag of the
+# rule's kind (number rules for integer/float flags, the rest for string flags) wins.
+FLAG_RULES: dict[str, Rule] = {
+    "num_warmup_steps": AT_LEAST_0,
+    "docs_per_shard": AT_LEAST_0,         # 0 = the default shard size
+    "log_examples": AT_LEAST_0,
+    "max_query_length": AT_LEAST_0,
+    "null_score_diff_threshold": FINITE,  # any score difference
+    "label_smoothing": FRACTION,
+    "*seed": AT_LEAST_0,
+    "min_*": AT_LEAST_0,
+    "learning_rate": POSITIVE,
+    "*_epochs": POSITIVE,
+    "*_prob": FRACTION,
+    "*_proportion": FRACTION,
+    "*batch_size": AT_LEAST_1,
+    "*_steps": AT_LEAST_1,
+    "num_*": AT_LEAST_1,
+    "max_*": AT_LEAST_1,
+    "*_max": AT_LEAST_1,
+    "*_length": AT_LEAST_1,
+    "*_size": AT_LEAST_1,
+    "*_factor": AT_LEAST_1,
+    "*_stride": AT_LEAST_1,
+    "iterations_per_loop": AT_LEAST_1,
+    "layers": Rule("int_list"),
+    "output_*": Rule("output"),
+    "export_dir": Rule("output"),
+    "*_file": Rule("input"),
+    "*_dir": Rule("input"),
+    "*_checkpoint": Rule("input"),
+}
+# (smaller, larger): when a script has both flags, smaller's value must be below larger's.
+FLAG_ORDER = [("doc_stride", "max_seq_length")]
+
+
+# Flags these packages define (absl's logging and help, TensorFlow's TPU internals) are
+# not the script's.
+OTHER_PACKAGES = ("absl.", "tensorflow.", "tensorflow_", "keras.", "tf_keras.", "official.")
+
+
+def script_flags() -> dict[str, flags.Flag]:
+    """The running script's flags: every defined flag but those of OTHER_PACKAGES."""
+    return {f.name: f for module, defined in FLAGS.flags_by_module_dict().items()
+            if not module.startswith(OTHER_PACKAGES) for f in defined}
+
+
+def rule_for(flag: flags.Flag) -> Rule | None:
+    """The rule a flag's value must follow (see the module docstring), or None."""
+    numeric = isinstance(flag.parser, (flags.IntegerParser, flags.FloatParser))
+    if numeric and (flag.parser.lower_bound is not None or flag.parser.upper_bound is not None):
+        return Rule(low=flag.parser.lower_bound, high=flag.parser.upper_bound)
+    if not numeric and flag.parser.flag_type() != "string":
+        return None  # bool, enum and list flags: absl's parser checks them
+    for pattern, rule in FLAG_RULES.items():
+        if fnmatch.fnmatchcase(flag.name, pattern) and (rule.kind == "number") == numeric:
+            return rule
+    if numeric:
+        return AT_LEAST_0 if isinstance(flag.parser, flags.IntegerParser) else FINITE
+    return None
+
+
+def validate_flags() -> None:
+    """Raises flags.ValidationError naming the first bad flag value or environment variable."""
+    defined = script_flags()
+    for name in sorted(defined):
+        rule = rule_for(defined[name])
+        message = rule and rule.error(name, defined[name].value)
+        if message:
+            raise flags.ValidationError(message)
+    for smaller, larger in FLAG_ORDER:
+        values = [defined[n].value if n in defined else None for n in (smaller, larger)]
+        if None not in values and values[0] >= values[1]:
+            raise flags.ValidationError(
+                f"--{smaller}={defined[smaller].value}: must be less than "
+                f"--{larger}={defined[larger].value}")
+    if "distribution_strategy" in defined and \
+            defined["distribution_strategy"].value == "multi_worker_mirrored":
+        training.check_tf_config()
+    pretrained.check_environment()
+
+
+def check_argv(argv: list[str]) -> str | None:
+    """The error `run` would print for `argv` before calling main, or None; flags are
+    left unparsed. For tests that try many command lines in one process."""
+    try:
+        FLAGS(argv)
+        validate_flags()
+    except (flags.Error, ValueError, OSError) as e:
+        return str(e)
+    finally:
+        FLAGS.unparse_flags()
+    return None
+
+
+def _fail(error: Exception) -> None:
+    print(f"{os.path.basename(sys.argv[0])}: error: {error}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _parse_flags(argv: list[str]) -> list[str]:
+    """absl's parsing, with a bad value reported like every other error (exit 2)."""
+    try:
+        return FLAGS(argv)
+    except flags.Error as e:
+        _fail(e)
+
+
 def run(main: Callable[[list[str]], None]) -> None:
     """absl's app.run, printing expected errors as one clear line instead of a traceback.
 
-    Set BERT_TF_TRACEBACK=1 to see the full traceback.
+    Every flag is validated (`validate_flags`) before `main` runs. Set
+    BERT_TF_TRACEBACK=1 to see the full traceback.
     """
     def wrapped(argv: list[str]) -> None:
-        if len(argv) > 1:
-            raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
         try:
+            if len(argv) > 1:
+                raise flags.ValidationError(f"unexpected arguments: {' '.join(argv[1:])}")
+            validate_flags()
             main(argv)
         except (ValueError, OSError, KeyError, flags.Error, training.TrainingError) as e:
             if os.environ.get("BERT_TF_TRACEBACK"):
                 raise
-            print(f"{os.path.basename(sys.argv[0])}: error: {e}", file=sys.stderr)
-            sys.exit(2)
+            _fail(e)
 
-    app.run(wrapped)
+    app.run(wrapped, flags_parser=_parse_flags)

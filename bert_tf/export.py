@@ -8,7 +8,7 @@ A seq2seq model's serving_default generates: source strings -> output strings,
 scores and wordpiece ids (tokenization, beam search and detokenization in the graph).
 Pair models also get serving_pairs(text_a, text_b). `export_hub_pair` writes the
 TF-Hub convention instead: a preprocessor SavedModel (text -> inputs, with `tokenize`
-and `bert_pack_inputs`) and an encoder SavedModel (inputs -> pooled_output,
+and `bert_pack_inputs(segments, seq_length)`) and an encoder SavedModel (inputs -> pooled_output,
 sequence_output, encoder_outputs).
 """
 
@@ -220,11 +220,37 @@ def hub_encoder(encoder: models.BertEncoder) -> tf.train.Checkpoint:
 
 
 class HubPreprocessor(tf.Module):
-    """TF-Hub preprocessor: text -> inputs; `tokenize` and `bert_pack_inputs` for pairs."""
+    """TF-Hub preprocessor, as the tfhub.dev BERT preprocessors (bert_en_uncased_preprocess):
+
+      preprocessor(strings)        -> single-segment inputs (int32 [batch, seq_length])
+      .tokenize(strings)           -> ids, RaggedTensor [batch, words, wordpieces]
+      .bert_pack_inputs(segments, seq_length=<the exported max_seq_length>)
+                                   -> [CLS] s0 [SEP] s1 [SEP] ..., trimmed round robin
+
+    `segments` is a list of 1 to MAX_SEGMENTS tokenized batches (ragged rank 1 or 2);
+    seq_length is an int32 scalar, so
+    `hub.KerasLayer(pre.bert_pack_inputs, arguments=dict(seq_length=64))` works.
+    """
+
+    MAX_SEGMENTS = 3
 
     def __init__(self, preprocessor: BertPreprocessor):
         super().__init__(name="bert_preprocessor")
         self.preprocessor = preprocessor
+
+        @tf.function(autograph=False)
+        def bert_pack_inputs(segments, seq_length=preprocessor.seq_length):
+            flat = [s.merge_dims(1, -1) if s.shape.rank > 2 else s for s in segments]
+            return preprocessor.pack_segments(flat, seq_length)
+
+        # A SavedModel keeps only traced signatures: every segment count and ragged
+        # rank. Called without seq_length, the restored function passes its default.
+        for ragged_rank in (1, 2):
+            spec = tf.RaggedTensorSpec([None] * (ragged_rank + 1), tf.int32, ragged_rank, tf.int64)
+            for count in range(1, self.MAX_SEGMENTS + 1):
+                bert_pack_inputs.get_concrete_function([spec] * count,
+                                                       seq_length=tf.TensorSpec([], tf.int32))
+        self.bert_pack_inputs = bert_pack_inputs
 
     @tf.function(input_signature=[_STRINGS])
     def __call__(self, text):
@@ -234,13 +260,6 @@ class HubPreprocessor(tf.Module):
     def tokenize(self, text):
         """Raw text -> wordpiece ids, RaggedTensor [batch, words, wordpieces]."""
         return self.preprocessor.wordpieces(self.preprocessor.basic_tokens(text))
-
-    @tf.function(input_signature=[[tf.RaggedTensorSpec([None, None, None], tf.int32, 2,
-                                                       tf.int64)] * 2])
-    def bert_pack_inputs(self, segments):
-        """Two tokenized segments -> packed inputs (the second may have empty rows)."""
-        a, b = (s.merge_dims(1, 2) for s in segments)
-        return self.preprocessor.pack(a, b)
 
 
 def export_hub_pair(encoder: models.BertEncoder, preprocessor: BertPreprocessor,

@@ -9,6 +9,21 @@ from typing import IO, Iterator
 
 import tensorflow as tf
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def sample_data(*parts: str) -> str:
+    """A path in the bundled sample data (sentiment/, squad/, ner/, sample_text.txt).
+
+    Installed (`pip install .`, a wheel) it ships inside the package as
+    bert_tf/sample_data; in a checkout it is data/ beside the package.
+    """
+    for root in (os.path.join(_PACKAGE, "sample_data"), os.path.join(os.path.dirname(_PACKAGE),
+                                                                     "data")):
+        if os.path.isdir(root):
+            return os.path.join(root, *parts)
+    raise FileNotFoundError(f"the bundled sample data is missing from {_PACKAGE}; reinstall bert_tf")
+
 
 @contextlib.contextmanager
 def atomic_open(path: str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:

@@ -79,8 +79,26 @@ def names() -> list[str]:
 
 
 def cache_dir() -> str:
+    """$BERT_TF_CACHE or ~/.cache/bert_tf; a DownloadError naming the variable if unusable."""
+    check_environment()
     return os.environ.get("BERT_TF_CACHE") or os.path.join(os.path.expanduser("~"), ".cache",
                                                            "bert_tf")
+
+
+def check_environment() -> None:
+    """Raises DownloadError naming $BERT_TF_CACHE / $BERT_TF_BASE_URL when they cannot work."""
+    cache = os.environ.get("BERT_TF_CACHE")
+    if cache:
+        existing = cache
+        while existing and not os.path.exists(existing):  # the part that already exists
+            existing = os.path.dirname(existing.rstrip(os.sep))
+        if existing and not os.path.isdir(existing):
+            raise DownloadError(f"environment variable BERT_TF_CACHE={cache!r}: {existing!r} is "
+                                "a file, not a directory")
+    base = os.environ.get("BERT_TF_BASE_URL")
+    if base and "://" not in base:
+        raise DownloadError(f"environment variable BERT_TF_BASE_URL={base!r}: expected a URL "
+                            "such as https://storage.googleapis.com/bert_models")
 
 
 def resolve_init_checkpoint(value: str) -> ModelFiles | None:

@@ -270,6 +270,21 @@ def _fast_tables(do_lower_case: bool) -> tuple[bytes, str]:
     return _normalizer_model(target, do_lower_case), _one_pass_lines(target, do_lower_case)
 
 
+def _round_robin(lengths: tf.Tensor, budget: tf.Tensor) -> tf.Tensor:
+    """How many pieces each segment keeps: int32 [batch, segments] from lengths of the
+    same shape and int32 budget [batch], as a round-robin trim (one piece per segment
+    per round, first segments first) would leave them."""
+    top = tf.minimum(tf.reduce_max(lengths), tf.reduce_max(budget))
+    levels = tf.range(tf.maximum(top, 0) + 1)  # candidate per-segment caps t
+    filled = tf.reduce_sum(tf.minimum(lengths[:, None, :], levels[None, :, None]), axis=2)
+    cap = tf.reduce_sum(tf.cast(filled <= budget[:, None], tf.int32), axis=1) - 1
+    base = tf.minimum(lengths, cap[:, None])
+    longer = lengths > cap[:, None]
+    spare = budget - tf.reduce_sum(base, axis=1)
+    return base + tf.cast(longer & (tf.cumsum(tf.cast(longer, tf.int32), axis=1)
+                                    <= spare[:, None]), tf.int32)
+
+
 # TensorFlow ops and explicit tf.cond only: autograph has nothing to rewrite (and its
 # rewrite of pack's nested helper failed when an export retraced it).
 _plain_python = tf.autograph.experimental.do_not_convert
@@ -381,45 +396,57 @@ class BertPreprocessor(tf.Module):
 
     @_plain_python
     def pack(self, a: tf.RaggedTensor, b: tf.RaggedTensor | None = None,
-             seq_length: int | None = None) -> dict[str, tf.Tensor]:
+             seq_length: int | tf.Tensor | None = None) -> dict[str, tf.Tensor]:
         """Packs ids as [CLS] a [SEP] (b [SEP]), truncating like the original.
 
         A pair (b non-empty in that row) keeps seq_length - 3 pieces, taking them
         one at a time from the end of the longer side (b on ties); a single text
         keeps its first seq_length - 2. Returns int32 [batch, seq_length] tensors.
         """
-        seq_length = seq_length or self.seq_length
-        la = tf.cast(a.row_lengths(), tf.int32)
-        if b is None:
-            b = tf.RaggedTensor.from_row_lengths(tf.zeros([0], a.dtype),
-                                                 tf.zeros_like(la, tf.int64))
-            b = b.with_row_splits_dtype(a.row_splits.dtype)
-        lb = tf.cast(b.row_lengths(), tf.int32)
-        pair = lb > 0
-        budget = tf.where(pair, seq_length - 3, seq_length - 2)
-        # The original's pop loop in closed form: the longer side shrinks to at
-        # least half the budget, the a side keeping the odd piece.
-        keep_a = tf.minimum(la, tf.maximum(budget - lb, (budget + 1) // 2))
-        keep_a = tf.where(pair, keep_a, tf.minimum(la, budget))
-        keep_b = tf.minimum(lb, budget - keep_a)
-        a = tf.ragged.boolean_mask(a, tf.ragged.range(la) < keep_a[:, None])
-        b = tf.ragged.boolean_mask(b, tf.ragged.range(lb) < keep_b[:, None])
-        n = tf.shape(la)[0]
+        return self.pack_segments([a] if b is None else [a, b], seq_length)
+
+    @_plain_python
+    def pack_segments(self, segments: Sequence[tf.RaggedTensor],
+                      seq_length: int | tf.Tensor | None = None) -> dict[str, tf.Tensor]:
+        """Packs 1..n segments of ids [batch, (pieces)] as [CLS] s0 [SEP] s1 [SEP] ...
+
+        Segment i has input_type_ids i. A segment after the first that is empty in
+        a row adds nothing to that row (no [SEP]), so a pair whose second text is
+        empty packs as a single text, as the original does. The row keeps
+        seq_length - 1 - (its [SEP]s) pieces, trimmed round robin: each segment
+        keeps min(its length, t) pieces for the largest t that fits, and the
+        pieces left go one each to the first segments that are longer (for a pair,
+        exactly the original's popping from the longer side, TF Text's
+        RoundRobinTrimmer and the tfhub.dev BERT preprocessors).
+        `seq_length` may be a scalar tensor (the TF-Hub `bert_pack_inputs` argument).
+        """
+        static_length = seq_length if isinstance(seq_length, int) else (
+            self.seq_length if seq_length is None else None)
+        length = tf.cast(self.seq_length if seq_length is None else seq_length, tf.int32)
+        row_dtype = segments[0].row_splits.dtype
+        segments = [s.with_row_splits_dtype(row_dtype) for s in segments]
+        lengths = tf.stack([tf.cast(s.row_lengths(), tf.int32) for s in segments], axis=1)
+        present = tf.concat([tf.ones_like(lengths[:, :1], tf.bool), lengths[:, 1:] > 0], axis=1)
+        budget = tf.maximum(length - 1 - tf.reduce_sum(tf.cast(present, tf.int32), 1), 0)
+        keep = _round_robin(lengths, budget)
+        n = tf.shape(lengths)[0]
 
         def column(value, rows):  # `value` in every row where rows is true
-            lengths = tf.cast(rows, a.row_splits.dtype)
             return tf.RaggedTensor.from_row_lengths(
-                tf.fill([tf.reduce_sum(tf.cast(rows, tf.int32))], tf.cast(value, a.dtype)), lengths)
+                tf.fill([tf.reduce_sum(tf.cast(rows, tf.int32))], tf.cast(value, segments[0].dtype)),
+                tf.cast(rows, row_dtype))
 
-        everywhere = tf.ones([n], tf.bool)
-        cls, sep, sep_b = (column(self.cls_id, everywhere), column(self.sep_id, everywhere),
-                           column(self.sep_id, pair))
-        ids = tf.concat([cls, a, sep, b, sep_b], axis=1)
-        types = tf.concat([tf.zeros_like(cls), tf.zeros_like(a), tf.zeros_like(sep),
-                           tf.ones_like(b), tf.ones_like(sep_b)], axis=1)
-        shape = [None, seq_length]
-        word_ids = tf.cast(ids.to_tensor(shape=shape), tf.int32)
-        return {"input_word_ids": word_ids,
+        ids = [column(self.cls_id, tf.ones([n], tf.bool))]
+        types = [tf.zeros_like(ids[0])]
+        for i, segment in enumerate(segments):
+            kept = tf.ragged.boolean_mask(segment, tf.ragged.range(lengths[:, i]) < keep[:, i:i + 1])
+            sep = column(self.sep_id, present[:, i])
+            ids += [kept, sep]
+            types += [tf.ones_like(kept) * i, tf.ones_like(sep) * i]
+        ids, types = tf.concat(ids, axis=1), tf.concat(types, axis=1)
+        shape = [None, static_length] if static_length is not None else tf.stack(
+            [tf.cast(n, row_dtype), tf.cast(length, row_dtype)])
+        return {"input_word_ids": tf.cast(ids.to_tensor(shape=shape), tf.int32),
                 "input_mask": tf.cast(tf.ones_like(ids).to_tensor(shape=shape), tf.int32),
                 "input_type_ids": tf.cast(types.to_tensor(shape=shape), tf.int32)}
 

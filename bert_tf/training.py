@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import math
 import os
 import re
@@ -67,6 +68,41 @@ class TrainConfig:
             raise ValueError("--num_train_steps and --num_warmup_steps must be >= 0")
 
 
+def check_tf_config() -> dict | None:
+    """The TF_CONFIG environment variable, parsed and checked, or None when unset.
+
+    MultiWorkerMirroredStrategy reads it; a malformed value would otherwise fail
+    deep inside TensorFlow with a JSON error that does not name the variable.
+    Expected: {"cluster": {"worker": ["host:port", ...], ...},
+               "task": {"type": "worker", "index": 0}}.
+    """
+    raw = os.environ.get("TF_CONFIG", "")
+    if not raw.strip():
+        return None
+    where = f"environment variable TF_CONFIG={raw[:200]!r}"
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{where}: not valid JSON ({e})") from None
+    cluster, task = (config.get("cluster"), config.get("task")) if isinstance(config, dict) \
+        else (None, None)
+    if not isinstance(cluster, dict) or not cluster or not all(
+            isinstance(v, (list, dict)) and all(isinstance(a, str) and ":" in a
+                                                for a in (v.values() if isinstance(v, dict) else v))
+            for v in cluster.values()):
+        raise ValueError(f'{where}: expected "cluster": {{"<job>": ["host:port", ...]}}')
+    if not isinstance(task, dict) or task.get("type") not in {*cluster, "evaluator"} or \
+            not isinstance(task.get("index", 0), int):
+        raise ValueError(f'{where}: expected "task": {{"type": one of {sorted(cluster)}, '
+                         '"index": <int>}')
+    jobs = cluster.get(task["type"], [None])
+    index = task.get("index", 0)
+    if isinstance(jobs, list) and not 0 <= index < len(jobs):
+        raise ValueError(f'{where}: task index {index} out of range for the '
+                         f'{len(jobs)} "{task["type"]}" address(es)')
+    return config
+
+
 def build_strategy(distribution_strategy: str = "default", use_tpu: bool = False,
                    tpu_name: str | None = None, tpu_zone: str | None = None,
                    gcp_project: str | None = None, master: str | None = None
@@ -84,6 +120,7 @@ def build_strategy(distribution_strategy: str = "default", use_tpu: bool = False
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker_mirrored":
+        check_tf_config()
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "one_device":
         gpus = tf.config.list_logical_devices("GPU")

@@ -126,6 +126,29 @@ def test_hub_pair_with_tf_hub_and_saved_model_load(minilm, golden, tmp_path):
     assert len(layer_enc.trainable_weights) == 6 * 16 + 5 + 2
     dropped = layer_enc(single, training=True)["pooled_output"]
     assert np.abs(dropped - pooled).max() > 1e-3
+    # The tfhub.dev preprocessor calls through hub.KerasLayer, in a process that imports only
+    # tensorflow, tensorflow_text and tensorflow_hub.
+    a, b = [str(t) for t in golden["text_a"]], [str(t) for t in golden["text_b"]]
+    fresh = subprocess.run([sys.executable, "-c", FRESH_HUB, str(tmp_path / "preprocessor"),
+                            str(tmp_path / "encoder"), json.dumps(a), json.dumps(b)],
+                           capture_output=True, text=True, timeout=300)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    got = json.loads(next(x for x in fresh.stdout.splitlines() if x.startswith("HUB "))[4:])
+    assert got["modules"] == []
+    ta, tb = pre.tokenize(tf.constant(a)), pre.tokenize(tf.constant(b))
+    assert got["tokenized"] == ["RaggedTensor", 3, ta.to_list()]
+    assert got["pair"]["input_word_ids"] == golden["input_ids"].tolist()  # default: 32
+    ids64 = np.array(got["pair64"]["input_word_ids"])
+    short = golden["attention_mask"].sum(1) < 32  # rows 32 did not truncate
+    np.testing.assert_array_equal(ids64[short, :32], golden["input_ids"][short])
+    assert ids64.shape == (len(a), 64) and not ids64[short, 32:].any()
+    assert got["flat"] == got["pair64"]
+    as_lists = lambda d: {k: v.numpy().tolist() for k, v in d.items()}  # noqa: E731
+    assert got["pair64"] == as_lists(pre.bert_pack_inputs([ta, tb], seq_length=64))
+    assert got["single"] == got["call"] == as_lists(pre(tf.constant(a)))
+    assert got["triple20"] == as_lists(pre.bert_pack_inputs([ta, tb, ta], seq_length=20))
+    assert set(got["triple20"]["input_type_ids"][1]) == {0, 1, 2}  # row 0: text_b is empty
+    assert got["pooled"] == [len(a), 384]
 
 
 @pytest.mark.parametrize("kind", export.MODEL_TYPES)
@@ -168,3 +191,47 @@ def test_every_model_type_exports_raw_text_signatures(kind, tiny_config, tiny_vo
 def test_bad_export_flags(tmp_path):
     r = run_script("export_model.py", f"--init_checkpoint={tmp_path}", "--model_type=encoder")
     assert r.returncode == 2 and "--export_dir is required" in r.stderr
+
+
+FRESH_HUB = """
+import json, sys
+import tensorflow as tf
+import tensorflow_text  # registers the tokenizer ops
+import tensorflow_hub as hub
+pre_dir, enc_dir, a, b = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+pre = tf.saved_model.load(pre_dir)
+tokenize = hub.KerasLayer(pre.tokenize)
+pack64 = hub.KerasLayer(pre.bert_pack_inputs, arguments=dict(seq_length=64))
+pack = hub.KerasLayer(pre.bert_pack_inputs)
+encoder = hub.KerasLayer(enc_dir)
+ta, tb = tokenize(tf.constant(a)), tokenize(tf.constant(b))
+lists = lambda d: {k: v.numpy().tolist() for k, v in d.items()}
+pair64 = pack64([ta, tb])
+print("HUB " + json.dumps({
+    "modules": sorted(m for m in sys.modules if m.split(".")[0] == "bert_tf"),
+    "tokenized": [type(ta).__name__, ta.shape.rank, ta.to_list()],
+    "pair64": lists(pair64), "pair": lists(pack([ta, tb])), "single": lists(pack([ta])),
+    "triple20": lists(pre.bert_pack_inputs([ta, tb, ta], seq_length=20)),
+    "flat": lists(pack64([ta.merge_dims(1, 2), tb.merge_dims(1, 2)])),
+    "call": lists(hub.KerasLayer(pre_dir)(tf.constant(a))),
+    "pooled": encoder(pair64)["pooled_output"].shape.as_list()}))
+"""
+
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_bert_pack_inputs_equals_model_garden(tiny_vocab_file, count):
+    """Packing and round-robin truncation equal the Model Garden's BertPackInputs (the
+    tfhub.dev preprocessors' packer) wherever every segment is non-empty."""
+    layers = pytest.importorskip("official.nlp.modeling.layers")
+    pre = BertPreprocessor(tiny_vocab_file)
+    rng = np.random.default_rng(count)
+    for seq_length in (8, 13, 32):
+        segments = [tf.ragged.constant([list(rng.integers(5, 60, rng.integers(1, 25)))
+                                        for _ in range(16)], tf.int32) for _ in range(count)]
+        ours = pre.pack_segments(segments, seq_length)
+        oracle = layers.BertPackInputs.bert_pack_inputs(
+            segments, seq_length, start_of_sequence_id=pre.cls_id, end_of_segment_id=pre.sep_id,
+            padding_id=0)
+        for key in ours:
+            np.testing.assert_array_equal(ours[key], oracle[key], err_msg=f"{key} {seq_length}")

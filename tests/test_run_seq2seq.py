@@ -77,7 +77,7 @@ def test_predict_writes_tsv_and_counts_truncated_sources(tiny_run, tmp_path):
     predict = tmp_path / "sources.jsonl"
     predict.write_text("".join(json.dumps({"source": s}) + "\n" for s in SOURCES))
     r = run_script("run_seq2seq.py", f"--init_checkpoint={run}", f"--predict_file={predict}",
-                   "--do_predict", "--max_source_length=8", "--max_decode_length=6",
+                   "--do_predict", "--max_source_length=8", "--max_target_length=6",
                    "--beam_size=1", f"--output_dir={tmp_path / 'out'}")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "1 of 3 sources" in r.stderr and "--max_source_length=8" in r.stderr
