@@ -158,9 +158,11 @@ def test_every_model_type_exports_raw_text_signatures(kind, tiny_config, tiny_vo
     model = {"encoder": lambda: enc, "pretrainer": lambda: models.BertPretrainer(enc),
              "classifier": lambda: models.BertClassifier(enc, 2),
              "squad": lambda: models.BertSpanLabeler(enc),
-             "ner": lambda: models.BertTokenTagger(enc, 3)}[kind]()
+             "ner": lambda: models.BertTokenTagger(enc, 3),
+             "seq2seq": lambda: models.BertSeq2Seq(enc)}[kind]()
     pre = BertPreprocessor(tiny_vocab_file, seq_length=16)
-    export.export_model(export.ServingModule(model, kind, pre, labels), str(tmp_path))
+    export.export_model(export.ServingModule(model, kind, pre, labels, max_decode_length=5),
+                        str(tmp_path))
     loaded = tf.saved_model.load(str(tmp_path))
     texts = tf.constant(["John Smith went to Paris .", "the cat sat"])
     if kind == "squad":
@@ -178,10 +180,14 @@ def test_every_model_type_exports_raw_text_signatures(kind, tiny_config, tiny_vo
         assert out["tags"].numpy()[1].tolist()[3:] == [b""] * 3  # padding words
     if kind == "classifier":
         np.testing.assert_allclose(out["probabilities"].numpy().sum(1), 1.0, atol=1e-6)
+    if kind == "seq2seq":
+        assert out["outputs"].shape == (2,) and out["output_ids"].shape == (2, 5)
     feats = loaded.signatures["serving_features"]
     ids = pre(texts)
     if kind == "pretrainer":
         ids["masked_lm_positions"] = tf.constant([[1, 2], [1, 2]])
+    if kind == "seq2seq":
+        ids["decoder_input_ids"] = tf.constant([[2, 5, 6], [2, 7, 8]])
     direct = model(ids)
     served = feats(**ids)
     for k in served:
