@@ -119,10 +119,13 @@ class ModelFiles:
     vocab_file: str | None
 
 
-def resolve_model_files(require_checkpoint: bool = False) -> ModelFiles:
+def resolve_model_files(require_checkpoint: bool = False,
+                        max_position_embeddings: int | None = None) -> ModelFiles:
     """Reads --bert_config_file / --init_checkpoint / --vocab_file with clear errors.
 
     A registry name or a checkpoint directory fills in the config and vocab beside it.
+    `max_position_embeddings` (a script's --max_position_embeddings) grows the config's
+    position table; the checkpoint's is extended when it is loaded.
     """
     init = FLAGS.init_checkpoint
     config_file = FLAGS.bert_config_file
@@ -151,6 +154,12 @@ def resolve_model_files(require_checkpoint: bool = False) -> ModelFiles:
         raise flags.ValidationError("--vocab_file is required (or an --init_checkpoint with "
                                     "vocab.txt beside it)")
     config = BertConfig.from_json_file(config_file)
+    if max_position_embeddings:
+        if max_position_embeddings < config.max_position_embeddings:
+            raise flags.ValidationError(
+                f"--max_position_embeddings={max_position_embeddings} is smaller than the "
+                f"checkpoint's {config.max_position_embeddings} (it can only be extended)")
+        config = dataclasses.replace(config, max_position_embeddings=max_position_embeddings)
     if FLAGS.max_seq_length > config.max_position_embeddings:
         raise flags.ValidationError(
             f"Cannot use sequence length {FLAGS.max_seq_length} because the BERT model was only "
@@ -223,10 +232,10 @@ def make_trainer(model_fn: Callable[[], "tf.keras.Model"], loss_fn: training.Los
 
 
 def fit(trainer: training.Trainer, record_files: list[str], name_to_features: dict,
-        init_checkpoint: str | None) -> None:
+        init_checkpoint: str | None, extend_positions: bool = False) -> None:
     """Restores (resume or init) and trains on TFRecord features, as every fine-tuning script."""
     micro_batch = check_batch_size("train_batch_size", FLAGS.grad_accum_steps)
-    trainer.restore(init_checkpoint)
+    trainer.restore(init_checkpoint, extend_positions=extend_positions)
 
     def dataset_fn(ctx: tf.distribute.InputContext) -> tf.data.Dataset:
         return records.dataset(record_files, name_to_features,
@@ -238,12 +247,13 @@ def fit(trainer: training.Trainer, record_files: list[str], name_to_features: di
 
 
 def restore_for_inference(trainer: training.Trainer, init_checkpoint: str | None,
-                          trained: bool) -> None:
+                          trained: bool, extend_positions: bool = False) -> None:
     """After training the weights are in place; otherwise the newest checkpoint in
     output_dir or --init_checkpoint, which must then include the task head."""
     if trained:
         return
-    how = trainer.restore(init_checkpoint, allow_missing_heads=False)
+    how = trainer.restore(init_checkpoint, allow_missing_heads=False,
+                          extend_positions=extend_positions)
     if how == "scratch":
         raise flags.ValidationError("nothing to predict with: pass --do_train or an "
                                     "--init_checkpoint (or an --output_dir) with a fine-tuned model")
