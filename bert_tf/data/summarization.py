@@ -61,8 +61,9 @@ SPLIT_RULES: tuple[tuple[str, str], ...] = (
     (f"\\b({_ABBREVIATIONS})\\.", f"\\1{_KEPT_DOT}"),
     # . ! ? (and closing quotes/brackets) then a space then anything but a lowercase letter.
     ("([.!?\u2026]+[\"'\u201d\u2019)\\]]*) ([^ a-z])", f"\\1{BOUNDARY}\\2"),
-    # CJK full stops end a sentence with or without a space after them.
-    ("([\u3002\uff01\uff1f]+[\u300d\u300f\u201d\u2019\uff09)]*) ?", f"\\1{BOUNDARY}"),
+    # CJK full stops end a sentence with or without a space after them, unless a closing
+    # quote follows (「本当ですか？」と彼は言った。 is one sentence).
+    ("([\u3002\uff01\uff1f]+)([^\u300d\u300f\u201d\u2019\uff09)])", f"\\1{BOUNDARY}\\2"),
     (_KEPT_DOT, "."),
 )
 
@@ -72,7 +73,7 @@ def split_sentences(text: str) -> list[str]:
 
     Ends a sentence at `. ! ? …` followed by a space and a character that is not a
     lowercase ASCII letter (so "e.g. the" continues), at `。！？` (CJK, no space
-    needed), and at blank lines; common abbreviations ("Dr.", "Inc.", "Jan.") and
+    needed) unless a closing quote follows, and at blank lines; common abbreviations ("Dr.", "Inc.", "Jan.") and
     single capital initials ("J. Smith") do not end one.
 
     Example:
@@ -226,8 +227,8 @@ def read_examples(path: str, require_summary: bool = False) -> list[SumExample]:
 # ---------------------------------------------------------------------------------------------
 # Oracle labels and selection
 
-_CJK = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
-_ORACLE_TOKEN = re.compile(f"{_CJK}|[^\\W_]+")
+CJK = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+_ORACLE_TOKEN = re.compile(f"{CJK}|[^\\W_]+")
 
 
 def rouge_tokens(text: str) -> list[str]:
@@ -289,14 +290,14 @@ def greedy_oracle(sentences: Sequence[str], summary: Sequence[str], max_sentence
     return sorted(chosen)
 
 
-_BLOCK_PUNCT = "[!-/:-@\\[-`{-~\u3001\u3002\uff0c\uff01\uff1f\uff1b\uff1a\u300c\u300d\u300e\u300f\uff08\uff09]"
+BLOCK_PUNCT = "[!-/:-@\\[-`{-~\u3001\u3002\uff0c\uff01\uff1f\uff1b\uff1a\u300c\u300d\u300e\u300f\uff08\uff09]"
 
 
 def block_words(sentence: str) -> list[str]:
     """The words trigram blocking compares: lowercased, punctuation dropped, one per CJK
     character (the same rules as the exported graph's)."""
-    text = re.sub(_BLOCK_PUNCT, " ", sentence.lower())
-    return re.sub(f"({_CJK})", " \\1 ", text).split()
+    text = re.sub(BLOCK_PUNCT, " ", sentence.lower())
+    return re.sub(f"({CJK})", " \\1 ", text).split()
 
 
 def trigrams(sentence: str) -> set[tuple[str, ...]]:
