@@ -34,6 +34,8 @@ flags.DEFINE_list("label_list", None, "Class names or tags in id order; default:
 flags.DEFINE_integer("max_query_length", 64, "(squad) Maximum question length in wordpieces.")
 flags.DEFINE_integer("max_answer_length", 30, "(squad) Maximum answer length in wordpieces.")
 flags.DEFINE_integer("inter_layers", 2, "(summarizer) Transformer layers over sentences.")
+flags.DEFINE_enum("sentence_pooling", "cls", list(summarization.SENTENCE_POOLING),
+                  "(summarizer) Sentence vectors: [CLS] or the mean of the sentence's tokens.")
 flags.DEFINE_integer("max_sentences", 64, "(summarizer) Most sentences of a document scored.")
 flags.DEFINE_integer("max_summary_sentences", 3, "(summarizer) Sentences in a summary.")
 flags.DEFINE_bool("block_trigram", True, "(summarizer) Skip a sentence sharing a trigram with "
@@ -43,7 +45,8 @@ cli.define_inference_dtype_flag()
 cli.define_model_flags(max_seq_length=128)
 
 
-def build_model(model_type: str, config, labels, inter_layers: int = 2) -> keras.Model:
+def build_model(model_type: str, config, labels, inter_layers: int = 2,
+                sentence_pooling: str = "cls") -> keras.Model:
     with training.dtype_policy(FLAGS.inference_dtype):
         encoder = models.BertEncoder(config)
         if model_type == "classifier":
@@ -52,7 +55,7 @@ def build_model(model_type: str, config, labels, inter_layers: int = 2) -> keras
                 "squad": lambda: models.BertSpanLabeler(encoder),
                 "ner": lambda: models.BertTokenTagger(encoder, len(labels)),
                 "summarizer": lambda: summarization.BertExtractiveSummarizer(
-                    encoder, inter_layers)}[model_type]()
+                    encoder, inter_layers, sentence_pooling=sentence_pooling)}[model_type]()
 
 
 def main(_):
@@ -72,7 +75,8 @@ def main(_):
         return getattr(FLAGS, name) if FLAGS[name].present else info.get(name, getattr(FLAGS, name))
 
     do_lower_case, seq_length = setting("do_lower_case"), setting("max_seq_length")
-    model = build_model(model_type, files.config, labels, setting("inter_layers"))
+    model = build_model(model_type, files.config, labels, setting("inter_layers"),
+                        setting("sentence_pooling"))
     checkpoints.load_weights(model, files.init_checkpoint)
     preprocessor = BertPreprocessor(files.vocab_file, do_lower_case, seq_length)
     if FLAGS.hub_format:

@@ -47,6 +47,10 @@ flags.DEFINE_bool("do_predict", False, "Whether to summarize --predict_file.")
 flags.DEFINE_integer("eval_batch_size", 8, "Total batch size for eval.")
 flags.DEFINE_integer("predict_batch_size", 8, "Total batch size for predict.")
 flags.DEFINE_integer("inter_layers", 2, "Transformer layers over the sentence vectors.")
+flags.DEFINE_enum("sentence_pooling", "cls", list(summarization.SENTENCE_POOLING),
+                  "A sentence's vector: its [CLS] vector (BertSumExt), or the mean of its "
+                  "tokens' vectors, for checkpoints trained with mean pooling (sentence-"
+                  "transformers such as all-MiniLM-L6-v2).")
 flags.DEFINE_integer("max_sentences", 64, "Most sentences of a document the model sees.")
 flags.DEFINE_integer("oracle_sentences", 3, "Most sentences of the greedy oracle (the labels).")
 flags.DEFINE_integer("max_summary_sentences", 3, "Sentences in a predicted summary.")
@@ -185,15 +189,17 @@ def main(_):
         num_train_steps, num_warmup_steps = cli.steps_for_epochs(len(train_examples))
         cli.save_run_info(files, "summarizer", None, max_sentences=FLAGS.max_sentences,
                           inter_layers=FLAGS.inter_layers,
+                          sentence_pooling=FLAGS.sentence_pooling,
                           max_summary_sentences=FLAGS.max_summary_sentences,
                           block_trigram=FLAGS.block_trigram)
-    # A fine-tuned run directory recorded its --inter_layers; a flag given wins.
+    # A fine-tuned run directory recorded its model's shape; flags given win.
     info = cli.load_run_info(files.init_checkpoint)
-    inter_layers = (FLAGS.inter_layers if FLAGS["inter_layers"].present
-                    else info.get("inter_layers", FLAGS.inter_layers))
+    inter_layers, pooling = (FLAGS[name].value if FLAGS[name].present
+                             else info.get(name, FLAGS[name].value)
+                             for name in ("inter_layers", "sentence_pooling"))
     trainer = cli.make_trainer(
         lambda: summarization.BertExtractiveSummarizer(models.BertEncoder(files.config),
-                                                       inter_layers),
+                                                       inter_layers, sentence_pooling=pooling),
         tasks.summarization_loss, num_train_steps, num_warmup_steps)
     extend = bool(FLAGS.max_position_embeddings)
     if FLAGS.do_train:

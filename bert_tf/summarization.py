@@ -7,6 +7,13 @@ Transformer blocks over the sentences (with sinusoidal sentence-position
 encodings) and a sigmoid scorer give each sentence the probability that it
 belongs to the summary.
 
+With `sentence_pooling="mean"` (an addition to BertSumExt) a sentence's vector is
+the mean of its tokens' vectors, [CLS] to [SEP]: for checkpoints trained with mean
+pooling, such as sentence-transformers' all-MiniLM-L6-v2, whose [CLS] vector says
+little about the sentence (a logistic-regression probe on its frozen [CLS] vectors
+separates the bundled sample's summary sentences no better than the majority class,
+67%; on the mean vectors, 100%).
+
 The inter-sentence blocks are the encoder's own post-LN `TransformerBlock`
 (8 heads, feed-forward 2048, GELU, dropout 0.1); PreSumm's are pre-LN with a final
 LayerNorm. TF1 checkpoint names, under `cls/summarization/` (documented in
@@ -41,6 +48,7 @@ from bert_tf.layers import OutputProjection, TransformerBlock
 from bert_tf.models import INPUT_NAMES, BertEncoder, _TaskModel, encoder_inputs
 
 SENTENCE_INPUTS = ("cls_positions", "sentence_mask")
+SENTENCE_POOLING = ("cls", "mean")
 
 
 def sinusoidal_positions(length: tf.Tensor, dim: int) -> tf.Tensor:
@@ -62,6 +70,8 @@ class SentenceScorer(keras.layers.Layer):
       sequence_output: float32 [batch_size, seq_length, hidden_size], the encoder's.
       cls_positions: int32 [batch_size, max_sentences], each sentence's [CLS] position.
       sentence_mask: int32 [batch_size, max_sentences], 1 = a real sentence, 0 = padding.
+      input_mask: int32 [batch_size, seq_length]; needed with sentence_pooling="mean"
+        (a sentence runs from its [CLS] to the next one's, the last to the end).
 
     Returns:
       float32 logits [batch_size, max_sentences]; padding sentences get -10000.
@@ -69,14 +79,17 @@ class SentenceScorer(keras.layers.Layer):
 
     def __init__(self, hidden_size: int, inter_layers: int = 2, num_heads: int = 8,
                  intermediate_size: int = 2048, dropout_rate: float = 0.1,
-                 initializer_range: float = 0.02, **kwargs):
+                 initializer_range: float = 0.02, sentence_pooling: str = "cls", **kwargs):
         super().__init__(**kwargs)
+        if sentence_pooling not in SENTENCE_POOLING:
+            raise ValueError(f"--sentence_pooling={sentence_pooling!r}: expected one of "
+                             f"{SENTENCE_POOLING}")
         if hidden_size % num_heads:
             raise ValueError(f"hidden_size {hidden_size} is not a multiple of the {num_heads} "
                              "inter-sentence attention heads")
         self.hidden_size, self.inter_layers, self.num_heads = hidden_size, inter_layers, num_heads
         self.intermediate_size, self.dropout_rate = intermediate_size, dropout_rate
-        self.initializer_range = initializer_range
+        self.initializer_range, self.sentence_pooling = initializer_range, sentence_pooling
         self.transformer_layers = [
             TransformerBlock(hidden_size, num_heads, intermediate_size, "gelu", dropout_rate,
                              dropout_rate, initializer_range, name=f"layer_{i}")
@@ -90,9 +103,14 @@ class SentenceScorer(keras.layers.Layer):
         self.scorer.build((None, self.hidden_size))
         self.built = True
 
-    def call(self, sequence_output, cls_positions, sentence_mask, training=None):
+    def call(self, sequence_output, cls_positions, sentence_mask, input_mask=None,
+             training=None):
         mask = tf.cast(sentence_mask, tf.float32)
-        x = tf.gather(tf.cast(sequence_output, tf.float32), cls_positions, batch_dims=1)
+        sequence_output = tf.cast(sequence_output, tf.float32)
+        if self.sentence_pooling == "mean":
+            x = _sentence_means(sequence_output, cls_positions, sentence_mask, input_mask)
+        else:
+            x = tf.gather(sequence_output, cls_positions, batch_dims=1)
         x = x * mask[:, :, None] + sinusoidal_positions(tf.shape(x)[1], self.hidden_size)[None]
         x = self.dropout(x, training=training)
         for block in self.transformer_layers:
@@ -104,7 +122,23 @@ class SentenceScorer(keras.layers.Layer):
         return {**super().get_config(), "hidden_size": self.hidden_size,
                 "inter_layers": self.inter_layers, "num_heads": self.num_heads,
                 "intermediate_size": self.intermediate_size, "dropout_rate": self.dropout_rate,
-                "initializer_range": self.initializer_range}
+                "initializer_range": self.initializer_range,
+                "sentence_pooling": self.sentence_pooling}
+
+
+def _sentence_means(sequence_output, cls_positions, sentence_mask, input_mask) -> tf.Tensor:
+    """Each sentence's mean token vector, float32 [batch_size, max_sentences, hidden_size]."""
+    length = tf.reduce_sum(tf.cast(input_mask, tf.int32), axis=1, keepdims=True)
+    # A sentence ends where the next real one starts; the last at the end of the input.
+    following = tf.concat([cls_positions[:, 1:], tf.zeros_like(cls_positions[:, :1])], 1)
+    has_next = tf.concat([sentence_mask[:, 1:], tf.zeros_like(sentence_mask[:, :1])], 1) > 0
+    end = tf.where(has_next, following, length)
+    t = tf.range(tf.shape(sequence_output)[1])[None, None, :]
+    spans = ((t >= cls_positions[:, :, None]) & (t < end[:, :, None])
+             & (sentence_mask[:, :, None] > 0))  # [batch, sentences, seq_length]
+    spans = tf.cast(spans, tf.float32)
+    total = tf.matmul(spans, sequence_output)
+    return tf.math.divide_no_nan(total, tf.reduce_sum(spans, -1, keepdims=True))
 
 
 @keras.saving.register_keras_serializable(package="bert_tf")
@@ -119,15 +153,17 @@ class BertExtractiveSummarizer(_TaskModel):
 
     def __init__(self, encoder: BertEncoder, inter_layers: int = 2, inter_heads: int = 8,
                  inter_intermediate_size: int = 2048, dropout_rate: float = 0.1,
-                 name: str = "bert_summarizer", **kwargs):
+                 sentence_pooling: str = "cls", name: str = "bert_summarizer", **kwargs):
         cfg = encoder.config
         inputs = encoder_inputs()
         for input_name in SENTENCE_INPUTS:
             inputs[input_name] = keras.Input(shape=(None,), dtype="int32", name=input_name)
         head = SentenceScorer(cfg.hidden_size, inter_layers, inter_heads, inter_intermediate_size,
-                              dropout_rate, cfg.initializer_range, name="summarization")
+                              dropout_rate, cfg.initializer_range, sentence_pooling,
+                              name="summarization")
         sequence = encoder({k: inputs[k] for k in INPUT_NAMES})["sequence_output"]
-        logits = head(sequence, inputs["cls_positions"], inputs["sentence_mask"])
+        logits = head(sequence, inputs["cls_positions"], inputs["sentence_mask"],
+                      inputs["input_mask"])
         # sigmoid(-10000) is exactly 0 in float32: padding sentences score 0.
         scores = keras.layers.Activation("sigmoid", name="sigmoid", dtype="float32")(logits)
         super().__init__(inputs=inputs, outputs={"logits": logits, "scores": scores}, name=name,
@@ -135,9 +171,10 @@ class BertExtractiveSummarizer(_TaskModel):
         self.encoder, self.head = encoder, head
         self.inter_layers, self.inter_heads = inter_layers, inter_heads
         self.inter_intermediate_size, self.dropout_rate = inter_intermediate_size, dropout_rate
+        self.sentence_pooling = sentence_pooling
 
     def _head_config(self):
         return {"inter_layers": self.inter_layers, "inter_heads": self.inter_heads,
                 "inter_intermediate_size": self.inter_intermediate_size,
-                "dropout_rate": self.dropout_rate}
+                "dropout_rate": self.dropout_rate, "sentence_pooling": self.sentence_pooling}
 

@@ -71,7 +71,7 @@ DOCUMENTS = [
 
 def test_export_summarizer_matches_the_python_path(tiny_config, tiny_vocab_file, tmp_path):
     model = BertExtractiveSummarizer(BertEncoder(tiny_config), inter_layers=1,
-                                     inter_intermediate_size=64)
+                                     inter_intermediate_size=64, sentence_pooling="mean")
     seq_length, max_sentences = 40, 4
     module = export.ServingModule(model, "summarizer",
                                   BertPreprocessor(tiny_vocab_file, True, seq_length),

@@ -15,7 +15,8 @@ import tensorflow as tf
 from bert_tf import checkpoints, tasks, tokenization
 from bert_tf.data import summarization as data
 from bert_tf.models import BertEncoder
-from bert_tf.summarization import BertExtractiveSummarizer, sinusoidal_positions
+from bert_tf.summarization import (BertExtractiveSummarizer, _sentence_means,
+                                   sinusoidal_positions)
 
 TEXTS = [
     'Dr. Smith arrived at noon. "It works!" she said. Then J. K. Lee left? Yes.',
@@ -223,6 +224,17 @@ def test_sinusoidal_positions():
     np.testing.assert_allclose(pe[3, 0], np.sin(3.0), atol=1e-6)
     np.testing.assert_allclose(pe[3, 1], np.cos(3.0), atol=1e-6)
     np.testing.assert_allclose(pe[2, 4], np.sin(2 / 10000 ** (4 / 6)), atol=1e-6)
+
+
+def test_mean_pooling_averages_each_sentence_span():
+    batch = _batch()
+    sequence = np.random.default_rng(0).normal(size=(2, 12, 4)).astype(np.float32)
+    got = _sentence_means(sequence, batch["cls_positions"], batch["sentence_mask"],
+                          batch["input_mask"]).numpy()
+    np.testing.assert_allclose(got[0], [sequence[0, 0:4].mean(0), sequence[0, 4:9].mean(0),
+                                        sequence[0, 9:12].mean(0)], atol=1e-6)
+    np.testing.assert_allclose(got[1], [sequence[1, 0:3].mean(0), sequence[1, 3:6].mean(0),
+                                        np.zeros(4)], atol=1e-6)
 
 
 def test_checkpoint_round_trip_with_tf1_names(tiny_config, tmp_path):
