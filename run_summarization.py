@@ -68,12 +68,8 @@ PREDICTIONS_FILE = "predictions.jsonl"
 
 
 def _file(flag: str, split: str) -> str:
-    path = getattr(FLAGS, flag)
-    if path:
-        return path
-    if not FLAGS.data_dir:
-        raise flags.ValidationError(f"--data_dir or --{flag} is required")
-    return os.path.join(FLAGS.data_dir, f"{split}.jsonl")
+    return cli.data_file(flag, split, lambda directory, name: os.path.join(directory,
+                                                                            f"{name}.jsonl"))
 
 
 def _check_flags() -> None:

@@ -259,6 +259,16 @@ def restore_for_inference(trainer: training.Trainer, init_checkpoint: str | None
                                     "--init_checkpoint (or an --output_dir) with a fine-tuned model")
 
 
+def data_file(flag: str, split: str, find: Callable[[str, str], str]) -> str:
+    """--<flag> if given, else `find(--data_dir, split)` (the split's file in --data_dir)."""
+    path = getattr(FLAGS, flag)
+    if path:
+        return path
+    if not FLAGS.data_dir:
+        raise flags.ValidationError(f"--data_dir or --{flag} is required")
+    return find(FLAGS.data_dir, split)
+
+
 def make_output_dir() -> str:
     if not FLAGS.output_dir:
         raise flags.ValidationError("--output_dir is required")

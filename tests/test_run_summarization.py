@@ -25,16 +25,19 @@ def _results(path) -> dict[str, float]:
 
 @pytest.mark.slow
 def test_run_summarization_beats_lead3_on_held_out_documents(minilm, tmp_path):
+    # all-MiniLM-L6-v2 was trained with mean pooling: its [CLS] vector says little about a
+    # sentence, so it summarizes with --sentence_pooling=mean (one epoch, 25 steps).
     r = run_script("run_summarization.py", f"--init_checkpoint={minilm}", f"--data_dir={DATA}",
-                   "--do_train", "--do_eval", "--do_predict", "--max_seq_length=144",
-                   "--train_batch_size=8", "--learning_rate=2e-4", "--num_train_epochs=3",
-                   f"--output_dir={tmp_path}")
+                   "--do_train", "--do_eval", "--do_predict", "--sentence_pooling=mean",
+                   "--max_seq_length=144", "--train_batch_size=8", "--learning_rate=1e-4",
+                   "--num_train_epochs=1", f"--output_dir={tmp_path}")
     assert r.returncode == 0, r.stderr[-3000:]
     result = _results(tmp_path / "eval_results.txt")
     print({k: round(v, 2) for k, v in result.items() if "_low" not in k and "_high" not in k})
-    # Lead-3 < model < Oracle, with margins far outside the bootstrap intervals.
-    assert result["rouge1"] >= result["lead3_rouge1"] + 10
-    assert result["rouge2"] >= result["lead3_rouge2"] + 10
+    # Lead-3 < model < Oracle, with margins far outside the bootstrap intervals (seeds
+    # 12345 and 7: ROUGE-1 68.0 and 68.2 against Lead-3's 26.2, ROUGE-2 50.0 and 50.3 vs 11.6).
+    assert result["rouge1"] >= result["lead3_rouge1"] + 20
+    assert result["rouge2"] >= result["lead3_rouge2"] + 20
     assert result["rouge1_low"] > result["lead3_rouge1_high"]
     assert result["rouge1"] <= result["oracle_rouge1"]
     predictions = [json.loads(line) for line in (tmp_path / "predictions.jsonl").open()]

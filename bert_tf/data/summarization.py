@@ -39,6 +39,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import tensorflow as tf
 
+from bert_tf import io as bert_io
 from bert_tf import tokenization
 
 # ---------------------------------------------------------------------------------------------
@@ -73,8 +74,8 @@ def split_sentences(text: str) -> list[str]:
 
     Ends a sentence at `. ! ? …` followed by a space and a character that is not a
     lowercase ASCII letter (so "e.g. the" continues), at `。！？` (CJK, no space
-    needed) unless a closing quote follows, and at blank lines; common abbreviations ("Dr.", "Inc.", "Jan.") and
-    single capital initials ("J. Smith") do not end one.
+    needed) unless a closing quote follows, and at blank lines; common abbreviations
+    ("Dr.", "Inc.", "Jan.") and single capital initials ("J. Smith") do not end one.
 
     Example:
       >>> split_sentences('Dr. Smith arrived. "It works!" she said? 今天很好。明天下雨！')
@@ -115,14 +116,7 @@ class SumExample:
 
 
 def _read_lines(path: str) -> list[str]:
-    if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(f"summarization data file {path!r} does not exist")
-    with tf.io.gfile.GFile(path, "rb") as f:
-        raw = f.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise SummarizationDataError(f"{path!r} is not UTF-8 text: {e}") from None
+    text = bert_io.read_text(path, "summarization data file", SummarizationDataError)
     if not text.strip():
         raise SummarizationDataError(f"summarization data file {path!r} is empty")
     return [line.rstrip("\r") for line in text.split("\n")]
@@ -290,7 +284,9 @@ def greedy_oracle(sentences: Sequence[str], summary: Sequence[str], max_sentence
     return sorted(chosen)
 
 
-BLOCK_PUNCT = "[!-/:-@\\[-`{-~\u3001\u3002\uff0c\uff01\uff1f\uff1b\uff1a\u300c\u300d\u300e\u300f\uff08\uff09]"
+# ASCII punctuation and the common CJK marks.
+BLOCK_PUNCT = ("[!-/:-@\\[-`{-~"
+               "\u3001\u3002\uff0c\uff01\uff1f\uff1b\uff1a\u300c\u300d\u300e\u300f\uff08\uff09]")
 
 
 def block_words(sentence: str) -> list[str]:
@@ -354,7 +350,8 @@ class SumFeatures:
 
 
 def pack_sentences(piece_ids: Sequence[Sequence[int]], cls_id: int, sep_id: int,
-                   max_seq_length: int, max_sentences: int) -> tuple[list[int], list[int], list[int]]:
+                   max_seq_length: int, max_sentences: int
+                   ) -> tuple[list[int], list[int], list[int]]:
     """Sentences' wordpiece ids -> (ids, segment ids, cls positions), unpadded.
 
     A sentence is kept while [CLS], at least one piece (if it has any) and [SEP] fit;

@@ -124,7 +124,8 @@ DOMAINS = {
             "Professors at the faculty meet every month to discuss their work.",
         ],
         "keys": [
-            ("Researchers at {org} said on {day} they had built {item} that last {num2} times longer.",
+            ("Researchers at {org} said on {day} they had built {item} that last {num2} times "
+             "longer.",
              "{org} researchers build {item} that last {num2} times longer."),
             ("Lead author {person} said the new {item} cost {num} percent less to make.",
              "The new {item} cost {num} percent less, says {person}."),
