@@ -18,7 +18,8 @@ for Lead-3 and the Oracle on that data) and predictions.jsonl (chosen sentence i
 every sentence's score, the summary text).
 Documents beyond --max_seq_length wordpieces are cut, counted and logged; above the
 checkpoint's 512 positions pass --max_position_embeddings (new rows start as the last
-learned one).
+learned one). --sentence_pooling=mean takes each sentence's mean token vector instead of
+its [CLS] vector, for checkpoints trained with mean pooling (sentence-transformers).
 """
 
 from __future__ import annotations
