@@ -7,7 +7,11 @@
   python export_model.py --model_type=encoder --hub_format \
     --init_checkpoint=$BERT_BASE_DIR/bert_model.ckpt --export_dir=/tmp/bert_hub
 
-Signatures: serving_default (raw strings; for SQuAD `question` and `context`),
+  # a run_summarization output directory: raw documents -> summary and sentence scores
+  python export_model.py --init_checkpoint=/tmp/sum_output --export_dir=/tmp/sum_export/1
+
+Signatures: serving_default (raw strings; for SQuAD `question` and `context`; for the
+summarizer whole documents, split into sentences in the graph),
 serving_pairs (text_a, text_b) for encoder/pretrainer/classifier, and
 serving_features (int32 input_word_ids, input_mask, input_type_ids).
 """
@@ -17,7 +21,7 @@ from __future__ import annotations
 import keras
 from absl import flags, logging
 
-from bert_tf import checkpoints, cli, export, models, training
+from bert_tf import checkpoints, cli, export, models, summarization, training
 from bert_tf.text import BertPreprocessor
 
 FLAGS = flags.FLAGS
@@ -29,6 +33,13 @@ flags.DEFINE_list("label_list", None, "Class names or tags in id order; default:
                   "run_info.json beside the checkpoint.")
 flags.DEFINE_integer("max_query_length", 64, "(squad) Maximum question length in wordpieces.")
 flags.DEFINE_integer("max_answer_length", 30, "(squad) Maximum answer length in wordpieces.")
+flags.DEFINE_integer("inter_layers", 2, "(summarizer) Transformer layers over sentences.")
+flags.DEFINE_enum("sentence_pooling", "cls", list(summarization.SENTENCE_POOLING),
+                  "(summarizer) Sentence vectors: [CLS] or the mean of the sentence's tokens.")
+flags.DEFINE_integer("max_sentences", 64, "(summarizer) Most sentences of a document scored.")
+flags.DEFINE_integer("max_summary_sentences", 3, "(summarizer) Sentences in a summary.")
+flags.DEFINE_bool("block_trigram", True, "(summarizer) Skip a sentence sharing a trigram with "
+                  "a chosen one.")
 flags.DEFINE_bool("hub_format", False, "Write a TF-Hub preprocessor + encoder pair instead.")
 flags.DEFINE_integer("max_decode_length", 64, "(seq2seq) Most wordpieces to generate; default: "
                      "the run's.")
@@ -38,16 +49,21 @@ cli.define_inference_dtype_flag()
 cli.define_model_flags(max_seq_length=128)
 
 
-def build_model(model_type: str, config, labels, info: dict) -> keras.Model:
+def build_model(model_type: str, config, labels, settings: dict) -> keras.Model:
+    """The model to export; `settings` holds the run's decoder_init (seq2seq),
+    inter_layers and sentence_pooling (summarizer)."""
     with training.dtype_policy(FLAGS.inference_dtype):
         encoder = models.BertEncoder(config)
         if model_type == "classifier":
             return models.BertClassifier(encoder, len(labels) if labels else 1)
         if model_type == "seq2seq":
-            return models.BertSeq2Seq(encoder, info.get("decoder_init", "bert"))
+            return models.BertSeq2Seq(encoder, settings["decoder_init"] or "bert")
         return {"encoder": lambda: encoder, "pretrainer": lambda: models.BertPretrainer(encoder),
                 "squad": lambda: models.BertSpanLabeler(encoder),
-                "ner": lambda: models.BertTokenTagger(encoder, len(labels))}[model_type]()
+                "ner": lambda: models.BertTokenTagger(encoder, len(labels)),
+                "summarizer": lambda: summarization.BertExtractiveSummarizer(
+                    encoder, settings["inter_layers"],
+                    sentence_pooling=settings["sentence_pooling"])}[model_type]()
 
 
 def main(_):
@@ -73,7 +89,9 @@ def main(_):
     cli.check_length("max_seq_length", seq_length, files.config)
     if model_type == "seq2seq":
         cli.check_length("max_decode_length", setting("max_decode_length"), files.config)
-    model = build_model(model_type, files.config, labels, info)
+    model = build_model(model_type, files.config, labels, {
+        name: setting(name) if name in FLAGS else info.get(name)
+        for name in ("decoder_init", "inter_layers", "sentence_pooling")})
     checkpoints.load_weights(model, files.init_checkpoint)
     preprocessor = BertPreprocessor(files.vocab_file, do_lower_case, seq_length)
     if FLAGS.hub_format:
@@ -82,7 +100,9 @@ def main(_):
         return
     module = export.ServingModule(model, model_type, preprocessor, labels,
                                   setting("max_query_length"), setting("max_answer_length"),
-                                  setting("max_decode_length"), FLAGS.beam_size, FLAGS.alpha)
+                                  setting("max_decode_length"), FLAGS.beam_size, FLAGS.alpha,
+                                  setting("max_sentences"), setting("max_summary_sentences"),
+                                  setting("block_trigram"))
     export.export_model(module, FLAGS.export_dir)
     logging.info("Wrote a %s SavedModel to %s", model_type, FLAGS.export_dir)
 

@@ -41,12 +41,7 @@ cli.define_train_flags()
 
 
 def _file(flag: str, split: str) -> str:
-    path = getattr(FLAGS, flag)
-    if path:
-        return path
-    if not FLAGS.data_dir:
-        raise flags.ValidationError(f"--data_dir or --{flag} is required")
-    return ner.find_split_file(FLAGS.data_dir, split)
+    return cli.data_file(flag, split, ner.find_split_file)
 
 
 def _labels() -> list[str]:

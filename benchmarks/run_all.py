@@ -24,6 +24,7 @@ BENCHMARKS = {
     "predict": (["bench_predict.py"], ["--layers=2", "--repeats=2"]),
     "serving": (["bench_serving.py"], ["--calls=10"]),
     "create_pretraining_data": (["bench_create_pretraining_data.py"], ["--docs=200"]),
+    "summarization": (["bench_summarization.py"], ["--documents=16", "--repeats=2"]),
 }
 
 

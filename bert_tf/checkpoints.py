@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from bert_tf import models
+from bert_tf import models, summarization
 
 # Original TF1 name -> attribute path on a `BertEncoder`.
 _ENCODER_NAMES = {
@@ -92,7 +92,8 @@ _MLM_HEAD = {
 # run_ner has no original; it uses run_classifier's top-level names, as the widely
 # used TF BERT-NER scripts did, so Hugging Face token classifiers load too.
 _TOP_LEVEL_HEAD = {"output_weights": "head.output_weights", "output_bias": "head.output_bias"}
-_HEAD_NAMES: dict[type, dict[str, str]] = {
+# A model type whose head names depend on the instance maps to a function of the model.
+_HEAD_NAMES: dict[type, dict[str, str] | Callable[..., dict[str, str]]] = {
     models.BertEncoder: {},
     models.BertPretrainer: {
         **{name: f"mlm.{path}" for name, path in _MLM_HEAD.items()},
@@ -107,6 +108,15 @@ _HEAD_NAMES: dict[type, dict[str, str]] = {
     models.BertTokenTagger: _TOP_LEVEL_HEAD,
     models.BertSeq2Seq: {**_DECODER_NAMES,
                          **{name: f"lm_head.{path}" for name, path in _MLM_HEAD.items()}},
+    # run_summarization (BertSumExt) has no TF1 original either. Its inter-sentence
+    # blocks take the encoder blocks' names under cls/summarization/layer_{i}/, and
+    # the sigmoid scorer the other heads' output_weights [1, hidden] / output_bias [1].
+    summarization.BertExtractiveSummarizer: lambda model: {
+        **{f"cls/summarization/layer_{i}/{name}": f"head.transformer_layers.{i}.{path}"
+           for i in range(model.inter_layers) for name, path in _LAYER_NAMES.items()},
+        "cls/summarization/output_weights": "head.scorer.output_weights",
+        "cls/summarization/output_bias": "head.scorer.output_bias",
+    },
 }
 
 # Checkpoint entries that are expected and deliberately not loaded into a model.
@@ -125,7 +135,7 @@ class CheckpointError(ValueError):
 
 def _resolve(obj, path: str):
     for part in path.split("."):
-        obj = getattr(obj, part)
+        obj = obj[int(part)] if part.isdigit() else getattr(obj, part)
     return obj
 
 
@@ -144,7 +154,8 @@ def tf1_variables(model) -> dict[str, "tf.Variable"]:
     for i, block in enumerate(getattr(model, "decoder_layers", ())):
         for name, path in _DECODER_LAYER_NAMES.items():
             out[f"decoder/layer_{i}/{name}"] = _resolve(block, path)
-    for name, path in _HEAD_NAMES[type(model)].items():
+    heads = _HEAD_NAMES[type(model)]
+    for name, path in (heads(model) if callable(heads) else heads).items():
         out[name] = _resolve(model, path)
     # A variable shared under two names (a bertShare decoder's) is listed once,
     # under the encoder's name.
@@ -377,9 +388,27 @@ class LoadReport:
             logging.warning("In checkpoint but not used: %s", name)
 
 
+_POSITIONS = "bert/embeddings/position_embeddings"
+
+
+def extend_position_embeddings(values: Mapping[str, np.ndarray], rows: int
+                               ) -> dict[str, np.ndarray]:
+    """`values` with the position table grown to `rows` rows, each new row a copy of
+    the last learned one (positions past the checkpoint's start from its longest)."""
+    values = dict(values)
+    table = values.get(_POSITIONS)
+    if table is not None and table.shape[0] < rows:
+        logging.info("Extending %s from %d to %d rows (new rows = the last learned row)",
+                     _POSITIONS, table.shape[0], rows)
+        extra = np.repeat(table[-1:], rows - table.shape[0], axis=0)
+        values[_POSITIONS] = np.concatenate([table, extra], axis=0)
+    return values
+
+
 def load_weights(model, checkpoint: "str | os.PathLike | Mapping[str, np.ndarray]",
                  allow_missing_heads: bool = False,
-                 allow_missing: Iterable[str] = (), source: str | None = None) -> LoadReport:
+                 allow_missing: Iterable[str] = (), source: str | None = None,
+                 extend_positions: bool = False) -> LoadReport:
     """Assigns a checkpoint to `model` by the original TF1 names.
 
     Args:
@@ -389,6 +418,8 @@ def load_weights(model, checkpoint: "str | os.PathLike | Mapping[str, np.ndarray
         when the checkpoint lacks them, e.g. fine-tuning from `bert_model.ckpt`.
       allow_missing: regexes of further TF1 names that may be absent.
       source: the checkpoint's name in messages, when `checkpoint` is a dict.
+      extend_positions: a model with more positions than the checkpoint gets the
+        extra rows from `extend_position_embeddings` (--max_position_embeddings).
 
     Raises:
       CheckpointError: a shape does not match, or a required variable is missing
@@ -400,6 +431,8 @@ def load_weights(model, checkpoint: "str | os.PathLike | Mapping[str, np.ndarray
     values = read_checkpoint(checkpoint) if isinstance(checkpoint, str) else checkpoint
     values = _warm_start_decoder(model, values)
     variables = tf1_variables(model)
+    if extend_positions:
+        values = extend_position_embeddings(values, variables[_POSITIONS].shape[0])
     allowed = [re.compile(p) for p in allow_missing]
     mismatched, missing, loaded = [], [], []
     for name, var in variables.items():

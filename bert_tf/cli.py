@@ -147,12 +147,14 @@ class ModelFiles:
     vocab_file: str | None
 
 
-def resolve_model_files(require_checkpoint: bool = False, check_lengths: bool = True
-                        ) -> ModelFiles:
+def resolve_model_files(require_checkpoint: bool = False, check_lengths: bool = True,
+                        max_position_embeddings: int | None = None) -> ModelFiles:
     """Reads --bert_config_file / --init_checkpoint / --vocab_file with clear errors.
 
     A registry name or a checkpoint directory fills in the config and vocab beside it.
-    With `check_lengths`, every max_*length flag must fit the config's position table.
+    `max_position_embeddings` (a script's --max_position_embeddings) grows the config's
+    position table; the checkpoint's is extended when it is loaded. With
+    `check_lengths`, every max_*length flag must fit the (grown) position table.
     """
     init = FLAGS.init_checkpoint
     config_file = FLAGS.bert_config_file
@@ -179,6 +181,12 @@ def resolve_model_files(require_checkpoint: bool = False, check_lengths: bool = 
         raise flags.ValidationError("--vocab_file is required (or an --init_checkpoint with "
                                     "vocab.txt beside it)")
     config = BertConfig.from_json_file(config_file)
+    if max_position_embeddings:
+        if max_position_embeddings < config.max_position_embeddings:
+            raise flags.ValidationError(
+                f"--max_position_embeddings={max_position_embeddings} is smaller than the "
+                f"checkpoint's {config.max_position_embeddings} (it can only be extended)")
+        config = dataclasses.replace(config, max_position_embeddings=max_position_embeddings)
     if check_lengths:
         # Every length flag (max_seq_length, max_source_length, max_decode_length, ...).
         for name, flag in sorted(script_flags().items()):
@@ -262,10 +270,10 @@ def make_trainer(model_fn: Callable[[], "tf.keras.Model"], loss_fn: training.Los
 
 
 def fit(trainer: training.Trainer, record_files: list[str], name_to_features: dict,
-        init_checkpoint: str | None) -> None:
+        init_checkpoint: str | None, extend_positions: bool = False) -> None:
     """Restores (resume or init) and trains on TFRecord features, as every fine-tuning script."""
     micro_batch = check_batch_size("train_batch_size", FLAGS.grad_accum_steps)
-    trainer.restore(init_checkpoint)
+    trainer.restore(init_checkpoint, extend_positions=extend_positions)
 
     def dataset_fn(ctx: tf.distribute.InputContext) -> tf.data.Dataset:
         return records.dataset(record_files, name_to_features,
@@ -277,15 +285,26 @@ def fit(trainer: training.Trainer, record_files: list[str], name_to_features: di
 
 
 def restore_for_inference(trainer: training.Trainer, init_checkpoint: str | None,
-                          trained: bool) -> None:
+                          trained: bool, extend_positions: bool = False) -> None:
     """After training the weights are in place; otherwise the newest checkpoint in
     output_dir or --init_checkpoint, which must then include the task head."""
     if trained:
         return
-    how = trainer.restore(init_checkpoint, allow_missing_heads=False)
+    how = trainer.restore(init_checkpoint, allow_missing_heads=False,
+                          extend_positions=extend_positions)
     if how == "scratch":
         raise flags.ValidationError("nothing to predict with: pass --do_train or an "
                                     "--init_checkpoint (or an --output_dir) with a fine-tuned model")
+
+
+def data_file(flag: str, split: str, find: Callable[[str, str], str]) -> str:
+    """--<flag> if given, else `find(--data_dir, split)` (the split's file in --data_dir)."""
+    path = getattr(FLAGS, flag)
+    if path:
+        return path
+    if not FLAGS.data_dir:
+        raise flags.ValidationError(f"--data_dir or --{flag} is required")
+    return find(FLAGS.data_dir, split)
 
 
 def make_output_dir() -> str:

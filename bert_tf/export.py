@@ -21,9 +21,11 @@ import keras
 import tensorflow as tf
 
 from bert_tf import decoding, models
+from bert_tf.data import summarization as sum_data
+from bert_tf.summarization import SENTENCE_INPUTS
 from bert_tf.text import BertPreprocessor, detokenize
 
-MODEL_TYPES = ("encoder", "pretrainer", "classifier", "squad", "ner", "seq2seq")
+MODEL_TYPES = ("encoder", "pretrainer", "classifier", "squad", "ner", "seq2seq", "summarizer")
 _STRINGS = tf.TensorSpec([None], tf.string)
 
 
@@ -45,12 +47,15 @@ class ServingModule(tf.Module):
       labels: class names (classifier) or tags (ner), in id order.
       max_query_length, max_answer_length: SQuAD, as run_squad's flags.
       max_decode_length, beam_size, alpha: seq2seq, as run_seq2seq's flags.
+      max_sentences, max_summary_sentences, block_trigram: summarizer, as
+        run_summarization's flags.
     """
 
     def __init__(self, model: keras.Model, model_type: str, preprocessor: BertPreprocessor,
                  labels: Sequence[str] | None = None, max_query_length: int = 64,
                  max_answer_length: int = 30, max_decode_length: int = 64, beam_size: int = 4,
-                 alpha: float = 0.6):
+                 alpha: float = 0.6, max_sentences: int = 64, max_summary_sentences: int = 3,
+                 block_trigram: bool = True):
         super().__init__(name=f"bert_{model_type}")
         if model_type not in MODEL_TYPES:
             raise ValueError(f"--model_type={model_type!r}: expected one of {MODEL_TYPES}")
@@ -61,6 +66,8 @@ class ServingModule(tf.Module):
         self.regression = model_type == "classifier" and model.num_labels == 1
         self.max_query_length, self.max_answer_length = max_query_length, max_answer_length
         self.max_decode_length, self.beam_size, self.alpha = max_decode_length, beam_size, alpha
+        self.max_sentences, self.max_summary_sentences = max_sentences, max_summary_sentences
+        self.block_trigram = block_trigram
         vocab = sorted(preprocessor.vocab.items(), key=lambda kv: kv[1])
         self.vocab_tokens = tf.constant([t for t, _ in vocab])
 
@@ -80,6 +87,8 @@ class ServingModule(tf.Module):
             return self._ner(text_a)
         if self.model_type == "seq2seq":
             return self._generate(text_a)
+        if self.model_type == "summarizer":
+            return self._summarize(text_a)
         inputs = self.preprocessor(text_a, text_b)
         if self.model_type == "pretrainer":
             n, s = tf.shape(inputs["input_word_ids"])[0], tf.shape(inputs["input_word_ids"])[1]
@@ -158,6 +167,89 @@ class ServingModule(tf.Module):
         tags = tf.where(inside, tf.gather(self.labels, ids), "")
         return {"tokens": tokens.to_tensor(""), "tags": tags}
 
+    def _summarize(self, documents: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Raw documents -> sentences, their scores and the summary (run_summarization's rules).
+
+        Sentence splitting (`split_sentences_tf`), tokenization, packing (`pack_sentences`)
+        and selection with trigram blocking (`select_sentences`) all run in the graph.
+        """
+        sentences, inputs = _pack_documents(self.preprocessor, documents, self.max_sentences)
+        scores = self.features(inputs)["scores"]
+        mask = tf.cast(inputs["sentence_mask"], tf.bool)
+        chosen = _select(sentences, scores, mask, self.max_summary_sentences, self.block_trigram)
+        picked = tf.ragged.boolean_mask(sentences, tf.RaggedTensor.from_tensor(
+            chosen, lengths=sentences.row_lengths()))
+        return {"summary": tf.strings.reduce_join(picked, axis=1, separator="\n"),
+                "scores": scores, "selected": tf.cast(chosen, tf.int32),
+                "sentences": sentences.to_tensor("")}
+
+
+def _pack_documents(pre: BertPreprocessor, documents: tf.Tensor, max_sentences: int
+                    ) -> tuple[tf.RaggedTensor, dict[str, tf.Tensor]]:
+    """Documents [batch] -> (kept sentences tf.string [batch, (sentences)], model inputs):
+    `[CLS] s1 [SEP] [CLS] s2 [SEP] ...` with interval segment ids, as `pack_sentences`."""
+    sentences = sum_data.split_sentences_tf(documents)
+    sentences = tf.ragged.boolean_mask(
+        sentences, tf.ragged.range(sentences.row_lengths()) < max_sentences)
+    pieces = tf.RaggedTensor.from_row_splits(pre.tokenize(sentences.flat_values),
+                                             sentences.row_splits)  # [batch, (sent), (piece)]
+    n = tf.cast(pieces.values.row_lengths(), tf.int32)  # per sentence, flat
+    starts = tf.cast(sentences.row_starts(), tf.int32)
+    doc_of = tf.cast(sentences.value_rowids(), tf.int32)
+    ends = tf.cumsum(n + 2)
+    start = ends - (n + 2) - tf.gather(tf.concat([[0], ends], 0), tf.gather(starts, doc_of))
+    room = pre.seq_length - start - 2
+    keep = room >= tf.minimum(n, 1)  # a prefix of each document, as start only grows
+    kept = tf.RaggedTensor.from_value_rowids(tf.boolean_mask(sentences.values, keep),
+                                             tf.boolean_mask(sentences.value_rowids(), keep),
+                                             nrows=sentences.nrows())
+    values = tf.ragged.boolean_mask(pieces.values, keep)
+    room, start = tf.boolean_mask(room, keep), tf.boolean_mask(start, keep)
+    values = tf.ragged.boolean_mask(values, tf.ragged.range(values.row_lengths())
+                                    < tf.cast(room, tf.int64)[:, None])
+    ones = tf.RaggedTensor.from_row_lengths(tf.ones_like(start), tf.ones_like(start, tf.int64))
+    tokens = tf.concat([ones * pre.cls_id, values, ones * pre.sep_id], axis=1)
+    index = tf.range(tf.size(start)) - tf.gather(tf.cast(kept.row_starts(), tf.int32),
+                                                 tf.cast(kept.value_rowids(), tf.int32))
+    segments = tokens.with_flat_values(tf.gather(index % 2, tokens.value_rowids()))
+    shape = [None, pre.seq_length]
+
+    def doc(t):  # per-sentence rows -> per-document rows, padded to seq_length
+        return tf.cast(kept.with_values(t).merge_dims(1, 2).to_tensor(shape=shape), tf.int32)
+
+    inputs = {"input_word_ids": doc(tokens), "input_mask": doc(tf.ones_like(tokens)),
+              "input_type_ids": doc(segments),
+              "cls_positions": kept.with_values(start).to_tensor(),
+              "sentence_mask": kept.with_values(tf.ones_like(start)).to_tensor()}
+    return kept, inputs
+
+
+def _select(sentences: tf.RaggedTensor, scores: tf.Tensor, mask: tf.Tensor, k: int,
+            block_trigram: bool) -> tf.Tensor:
+    """`select_sentences` in the graph: bool [batch, sentences], the chosen ones."""
+    s = tf.shape(scores)[1]
+    text = tf.strings.lower(sentences.values, encoding="utf-8")
+    text = tf.strings.regex_replace(text, sum_data.BLOCK_PUNCT, " ")
+    text = tf.strings.regex_replace(text, f"({sum_data.CJK})", " \\1 ")
+    grams = tf.strings.ngrams(tf.strings.split(text), 3, separator=" ")
+    ids = grams.with_values(tf.strings.to_hash_bucket_fast(grams.values, 2 ** 62))
+    ids = sentences.with_values(ids).to_tensor(-1)  # [batch, sentences, trigrams]
+    ids = tf.pad(ids, [[0, 0], [0, s - tf.shape(ids)[1]], [0, 0]], constant_values=-1)
+    same = (ids[:, :, None, :, None] == ids[:, None, :, None, :]) & (ids >= 0)[:, :, None, :, None]
+    overlap = tf.reduce_any(same, axis=[3, 4]) & block_trigram  # [batch, s, s]
+    # Highest score first; ties to the earlier sentence (a stable sort).
+    order = tf.argsort(tf.where(mask, scores, -1.0), direction="DESCENDING", stable=True)
+
+    def step(r, chosen):
+        c = order[:, r]
+        blocked = tf.reduce_any(tf.gather(overlap, c, batch_dims=1) & chosen, -1)
+        count = tf.reduce_sum(tf.cast(chosen, tf.int32), -1)
+        take = tf.gather(mask, c, batch_dims=1) & ~blocked & (count < k)
+        return r + 1, chosen | (tf.one_hot(c, s, on_value=True, off_value=False) & take[:, None])
+
+    _, chosen = tf.while_loop(lambda r, _: r < s, step, (0, tf.zeros_like(mask)))
+    return chosen
+
 
     def _generate(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
         """Sources -> generated text (beam search, detokenized), its score and wordpiece ids."""
@@ -178,6 +270,9 @@ def export_model(module: ServingModule, export_dir: str) -> str:
     if kind == "seq2seq":  # teacher forcing: the next-token logits of a given target
         features_spec["decoder_input_ids"] = tf.TensorSpec([None, None], tf.int32,
                                                            name="decoder_input_ids")
+    if kind == "summarizer":
+        features_spec.update({name: tf.TensorSpec([None, None], tf.int32, name=name)
+                              for name in SENTENCE_INPUTS})
     signatures = {"serving_features": tf.function(module.features,
                                                   input_signature=[features_spec])}
     if kind == "squad":

@@ -55,6 +55,18 @@ def atomic_open(path: str, mode: str = "w", encoding: str | None = "utf-8") -> I
         raise
 
 
+def read_text(path: str, what: str, error: type[Exception] = ValueError) -> str:
+    """A UTF-8 text file (a BOM tolerated) whole; clear errors naming `what` and the path."""
+    if not tf.io.gfile.exists(path):
+        raise FileNotFoundError(f"{what} {path!r} does not exist")
+    with tf.io.gfile.GFile(path, "rb") as f:
+        raw = f.read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise error(f"{what} {path!r} is not UTF-8 text: {e}") from None
+
+
 def atomic_write_text(path: str, text: str) -> None:
     with atomic_open(path) as f:
         f.write(text)

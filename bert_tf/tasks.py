@@ -95,3 +95,13 @@ def seq2seq_loss(label_smoothing: float = 0.0) -> Callable[..., tf.Tensor]:
         return tf.math.divide_no_nan(tf.reduce_sum(weights * ce), tf.reduce_sum(weights))
 
     return loss
+
+
+def summarization_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool
+                       ) -> tf.Tensor:
+    """Binary cross entropy of each real sentence's oracle label, averaged over the
+    batch's real sentences (PreSumm sums BCE over sentences, masked)."""
+    logits = model(model_inputs(model, batch), training=training)["logits"]
+    mask = tf.cast(batch["sentence_mask"], tf.float32)
+    bce = tf.nn.sigmoid_cross_entropy_with_logits(tf.cast(batch["labels"], tf.float32), logits)
+    return tf.math.divide_no_nan(tf.reduce_sum(bce * mask), tf.reduce_sum(mask))

@@ -218,14 +218,15 @@ class Trainer:
                             f"data-{step}")
 
     def restore(self, init_checkpoint: str | None = None, init_optimizer: bool = False,
-                allow_missing_heads: bool = True) -> str:
+                allow_missing_heads: bool = True, extend_positions: bool = False) -> str:
         """Resumes from output_dir's newest checkpoint, else initialises from `init_checkpoint`.
 
         Resuming restores everything (model, slots, global_step, RNG states). From
         `init_checkpoint` only the model is loaded (task heads may be missing unless
         `allow_missing_heads` is False, as for predicting without training), as the
         original fine-tuning does; with `init_optimizer` (run_pretraining) its Adam
-        slots and global_step are restored too when present.
+        slots and global_step are restored too when present; with `extend_positions`
+        a shorter position table there is grown to the model's (--max_position_embeddings).
         Returns what was restored ("resume", "init" or "scratch").
         """
         latest = tf.train.latest_checkpoint(self.config.output_dir)
@@ -238,7 +239,7 @@ class Trainer:
         if init_checkpoint:
             values = checkpoints.read_checkpoint(init_checkpoint, include_slots=init_optimizer)
             checkpoints.load_weights(self.model, values, allow_missing_heads=allow_missing_heads,
-                                     source=init_checkpoint)
+                                     source=init_checkpoint, extend_positions=extend_positions)
             if init_optimizer:
                 self._assign_optimizer_state(values, init_checkpoint, required=False)
             return "init"

@@ -13,6 +13,7 @@ import tensorflow as tf
 from bert_tf import checkpoints, export, models, training
 from bert_tf.config import BertConfig
 from bert_tf.data.packing import encode_pair
+from bert_tf.summarization import BertExtractiveSummarizer
 from bert_tf.text import BertPreprocessor
 from bert_tf.tokenization import FullTokenizer
 from conftest import REPO, TINY_WORDS
@@ -159,7 +160,9 @@ def test_every_model_type_exports_raw_text_signatures(kind, tiny_config, tiny_vo
              "classifier": lambda: models.BertClassifier(enc, 2),
              "squad": lambda: models.BertSpanLabeler(enc),
              "ner": lambda: models.BertTokenTagger(enc, 3),
-             "seq2seq": lambda: models.BertSeq2Seq(enc)}[kind]()
+             "seq2seq": lambda: models.BertSeq2Seq(enc),
+             "summarizer": lambda: BertExtractiveSummarizer(enc, 1, inter_intermediate_size=64),
+             }[kind]()
     pre = BertPreprocessor(tiny_vocab_file, seq_length=16)
     export.export_model(export.ServingModule(model, kind, pre, labels, max_decode_length=5),
                         str(tmp_path))
@@ -182,12 +185,16 @@ def test_every_model_type_exports_raw_text_signatures(kind, tiny_config, tiny_vo
         np.testing.assert_allclose(out["probabilities"].numpy().sum(1), 1.0, atol=1e-6)
     if kind == "seq2seq":
         assert out["outputs"].shape == (2,) and out["output_ids"].shape == (2, 5)
+    if kind == "summarizer":  # one sentence each: it is the summary
+        assert [t.decode() for t in out["summary"].numpy()] == [t.decode() for t in texts.numpy()]
     feats = loaded.signatures["serving_features"]
     ids = pre(texts)
     if kind == "pretrainer":
         ids["masked_lm_positions"] = tf.constant([[1, 2], [1, 2]])
     if kind == "seq2seq":
         ids["decoder_input_ids"] = tf.constant([[2, 5, 6], [2, 7, 8]])
+    if kind == "summarizer":
+        ids.update(cls_positions=tf.constant([[0], [0]]), sentence_mask=tf.constant([[1], [1]]))
     direct = model(ids)
     served = feats(**ids)
     for k in served:

@@ -113,14 +113,7 @@ class NerFeatures:
 
 def _read_text(path: str) -> list[str]:
     """The file's lines (UTF-8, a BOM and CR/LF line ends tolerated), without their ends."""
-    if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(f"NER data file {path!r} does not exist")
-    with tf.io.gfile.GFile(path, "rb") as f:
-        raw = f.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise NerDataError(f"NER data file {path!r} is not UTF-8 text: {e}") from None
+    text = bert_io.read_text(path, "NER data file", NerDataError)
     # split("\n"), not splitlines(): a word may be a lone \x0b, \x0c or \x1c..\x1e,
     # which splitlines() would take for line breaks.
     return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
