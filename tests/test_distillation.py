@@ -193,4 +193,4 @@ def test_bad_input_is_one_line_and_exit_code_2(case, tiny_teacher_dir, tmp_path)
     r = run_script("run_distillation.py", *args)
     assert r.returncode == 2, r.stderr[-2000:]
     assert expected in r.stderr and "Traceback" not in r.stderr
-    assert len([line for line in r.stderr.splitlines() if "error:" in line]) == 1
+    assert r.stderr.count("run_distillation.py: error:") == 1
