@@ -20,7 +20,7 @@ import os
 import numpy as np
 from absl import flags, logging
 
-from bert_tf import cli, litert, metrics, models, tasks, training
+from bert_tf import cli, litert, metrics, models, tasks
 from bert_tf.data import classifier, records
 from bert_tf.io import atomic_open, atomic_write_text
 
@@ -151,7 +151,7 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return (e / e.sum(-1, keepdims=True)).astype(np.float32)
 
 
-def _litert_predictor(init_checkpoint: str | None) -> litert.LiteRTModel:
+def _litert_predictor() -> litert.LiteRTModel:
     """The --litert_model runner, standing in for the Trainer in evaluate/predict."""
     if FLAGS.do_train:
         raise flags.ValidationError("--litert_model evaluates an exported model; it cannot be "
@@ -164,8 +164,6 @@ def _litert_predictor(init_checkpoint: str | None) -> litert.LiteRTModel:
     if "logits" not in model.output_names:
         raise flags.ValidationError(f"--litert_model={FLAGS.litert_model} is not a classifier "
                                     f"(outputs {model.output_names})")
-    directory = init_checkpoint if init_checkpoint and os.path.isdir(init_checkpoint) else None
-    model.global_step = training.latest_step(directory) if directory else 0
     return model
 
 
@@ -188,7 +186,7 @@ def main(_):
                           task_name=FLAGS.task_name.lower())
     num_labels = 1 if processor.is_regression else len(processor.get_labels())
     if FLAGS.litert_model:
-        trainer = _litert_predictor(files.init_checkpoint)
+        trainer = _litert_predictor()
     else:
         trainer = cli.make_trainer(
             lambda: models.BertClassifier(models.BertEncoder(files.config), num_labels),

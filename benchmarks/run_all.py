@@ -24,6 +24,8 @@ BENCHMARKS = {
     "predict": (["bench_predict.py"], ["--layers=2", "--repeats=2"]),
     "serving": (["bench_serving.py"], ["--calls=10"]),
     "create_pretraining_data": (["bench_create_pretraining_data.py"], ["--docs=200"]),
+    # Latency only; pass --teacher_dir/--student_dir by hand for the accuracy column.
+    "compression": (["bench_compression.py"], ["--repeats=2"]),
 }
 
 

@@ -101,30 +101,26 @@ def tiny_run(tmp_path_factory):
 
 def test_export_and_evaluate_a_litert_classifier(tiny_run, tmp_path):
     """export_model.py --format=litert, then run_classifier.py --litert_model: the same
-    eval metrics as TensorFlow (float32) and int8 within the stated bound."""
+    eval results as TensorFlow (int8 numbers are checked in process above)."""
     common = ["--task_name=sst-2", f"--data_dir={tiny_run / 'data'}", "--do_eval",
               f"--init_checkpoint={tiny_run}", "--max_seq_length=16"]
     r = run_script("run_classifier.py", *common, f"--output_dir={tmp_path / 'tf'}")
     assert r.returncode == 0, r.stderr[-2000:]
-    want = (tmp_path / "tf" / "eval_results.txt").read_text()
-    for quantize in ("none", "dynamic_int8"):
-        export_dir = tmp_path / quantize
-        r = run_script("export_model.py", f"--init_checkpoint={tiny_run}", "--format=litert",
-                       f"--quantize={quantize}", f"--export_dir={export_dir}")
-        assert r.returncode == 0, r.stderr[-2000:]
-        assert (export_dir / "model.tflite").stat().st_size > 0
-        out = tmp_path / f"eval_{quantize}"
-        r = run_script("run_classifier.py", *common, f"--output_dir={out}",
-                       f"--litert_model={export_dir / 'model.tflite'}")
-        assert r.returncode == 0, r.stderr[-2000:]
-        got = dict(line.split(" = ") for line in (out / "eval_results.txt").read_text().split("\n")
-                   if line)
-        expected = dict(line.split(" = ") for line in want.split("\n") if line)
-        assert got["global_step"] == expected["global_step"] == "7"
-        tol = 1e-4 if quantize == "none" else 0.05
-        assert abs(float(got["eval_loss"]) - float(expected["eval_loss"])) <= tol
-        if quantize == "none":
-            assert got["eval_accuracy"] == expected["eval_accuracy"]
+    r = run_script("export_model.py", f"--init_checkpoint={tiny_run}", "--format=litert",
+                   "--max_seq_length=16", f"--export_dir={tmp_path / 'litert'}")
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = run_script("run_classifier.py", *common, f"--output_dir={tmp_path / 'eval'}",
+                   f"--litert_model={tmp_path / 'litert' / 'model.tflite'}")
+    assert r.returncode == 0, r.stderr[-2000:]
+
+    def results(path):
+        return dict(line.split(" = ") for line in path.read_text().splitlines())
+
+    got, want = results(tmp_path / "eval" / "eval_results.txt"), results(
+        tmp_path / "tf" / "eval_results.txt")
+    assert got["eval_accuracy"] == want["eval_accuracy"] and got["global_step"] == want[
+        "global_step"]
+    assert abs(float(got["eval_loss"]) - float(want["eval_loss"])) <= 1e-4
 
 
 @pytest.mark.parametrize("args,expected", [
