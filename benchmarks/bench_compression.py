@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 
 from common import BERT_BASE, interleaved_median_times, positive_int, print_table, random_inputs
 
@@ -43,11 +45,32 @@ def tf_row(model):
     return lambda x: f({k: tf.constant(v) for k, v in x.items()}).numpy()
 
 
-def litert_row(model, seq: int):
+def litert_row(layers: int, seq: int, cache_dir: str):
+    """A BERT-base-width classifier of `layers` layers as LiteRT int8, converted in a child
+    process (a BERT-base conversion peaks at several GB; the child returns them) and kept
+    in cache_dir."""
     from bert_tf import litert
 
-    runner = litert.LiteRTModel(litert.convert(model, "classifier", seq, "dynamic_int8"))
+    path = os.path.join(cache_dir, f"bert_base_L{layers}_S{seq}_int8.tflite")
+    if not os.path.exists(path):
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--convert_only",
+                        str(layers), "--seq", str(seq), "--cache_dir", cache_dir], check=True)
+    runner = litert.LiteRTModel(path)
     return lambda x: runner(x)["logits"]
+
+
+def convert_only(layers: int, seq: int, cache_dir: str) -> None:
+    import keras
+
+    from bert_tf import litert
+
+    keras.utils.set_random_seed(0)
+    content = litert.convert(classifier(BERT_BASE, layers), "classifier", seq, "dynamic_int8")
+    path = os.path.join(cache_dir, f"bert_base_L{layers}_S{seq}_int8.tflite")
+    os.makedirs(cache_dir, exist_ok=True)
+    with open(path + ".tmp", "wb") as f:
+        f.write(content)
+    os.replace(path + ".tmp", path)
 
 
 def model_garden_row():
@@ -60,11 +83,12 @@ def model_garden_row():
     return lambda x: f({k: tf.constant(v) for k, v in x.items()}).numpy()
 
 
-def latency(batches: list[int], seq: int, repeats: int) -> dict[tuple[str, int], float]:
-    teacher, student = classifier(BERT_BASE, 12), classifier(BERT_BASE, 6)
-    rows = {"teacher_fp32": tf_row(teacher), "model_garden_xla": model_garden_row(),
-            "teacher_int8": litert_row(teacher, seq), "student_fp32": tf_row(student),
-            "student_int8": litert_row(student, seq)}
+def latency(batches: list[int], seq: int, repeats: int, cache_dir: str
+            ) -> dict[tuple[str, int], float]:
+    int8 = {layers: litert_row(layers, seq, cache_dir) for layers in (12, 6)}
+    rows = {"teacher_fp32": tf_row(classifier(BERT_BASE, 12)),
+            "model_garden_xla": model_garden_row(), "teacher_int8": int8[12],
+            "student_fp32": tf_row(classifier(BERT_BASE, 6)), "student_int8": int8[6]}
     out = {}
     for batch in batches:
         x = random_inputs(batch, seq)
@@ -110,13 +134,18 @@ def main() -> None:
     parser.add_argument("--data_dir", default=os.path.join(ROOT, "data", "sentiment"))
     parser.add_argument("--repeats", type=positive_int, default=5)
     parser.add_argument("--seq", type=positive_int, default=128)
+    parser.add_argument("--cache_dir", default="/tmp/bert_tf_bench_compression",
+                        help="where the BERT-base-size .tflite files are kept")
+    parser.add_argument("--convert_only", type=positive_int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.convert_only:
+        return convert_only(args.convert_only, args.seq, args.cache_dir)
     accuracy = {}
     for name, d in (("teacher", args.teacher_dir), ("student", args.student_dir)):
         if d:
             accuracy[name] = dev_accuracy(d, args.data_dir)
             print(f"{name} ({d}): {accuracy[name]}")
-    seconds = latency([1, 8], args.seq, args.repeats)
+    seconds = latency([1, 8], args.seq, args.repeats, args.cache_dir)
     rows = []
     for (name, batch), t in seconds.items():
         who, kind = ("teacher", "fp32") if name == "model_garden_xla" else name.split("_")
