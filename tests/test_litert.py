@@ -129,6 +129,6 @@ def test_export_and_evaluate_a_litert_classifier(tiny_run, tmp_path):
     (["--quantize=float16"], "--quantize=float16 needs --format=litert"),
 ])
 def test_bad_litert_flags(tiny_run, tmp_path, args, expected):
-    r = run_script("export_model.py", f"--init_checkpoint={tiny_run}",
+    r = run_script("export_model.py", f"--init_checkpoint={tiny_run}", "--max_seq_length=16",
                    f"--export_dir={tmp_path}", *args)
     assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr
