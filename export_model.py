@@ -10,6 +10,13 @@
   # a run_summarization output directory: raw documents -> summary and sentence scores
   python export_model.py --init_checkpoint=/tmp/sum_output --export_dir=/tmp/sum_export/1
 
+  # LiteRT (TFLite) for CPUs and phones, weights in int8: <export_dir>/model.tflite
+  python export_model.py --init_checkpoint=/tmp/mrpc_output --export_dir=/tmp/mrpc_litert \
+    --format=litert --quantize=dynamic_int8
+  python run_classifier.py --task_name=MRPC --data_dir=$GLUE_DIR/MRPC --do_eval \
+    --init_checkpoint=/tmp/mrpc_output --litert_model=/tmp/mrpc_litert/model.tflite \
+    --output_dir=/tmp/mrpc_litert_eval
+
 Signatures: serving_default (raw strings; for SQuAD `question` and `context`; for the
 summarizer whole documents, split into sentences in the graph),
 serving_pairs (text_a, text_b) for encoder/pretrainer/classifier, and
@@ -18,10 +25,14 @@ serving_features (int32 input_word_ids, input_mask, input_type_ids).
 
 from __future__ import annotations
 
+import os
+
 import keras
+import tensorflow as tf
 from absl import flags, logging
 
-from bert_tf import checkpoints, cli, export, models, summarization, training
+from bert_tf import checkpoints, cli, export, litert, models, summarization, training
+from bert_tf.io import atomic_open
 from bert_tf.text import BertPreprocessor
 
 FLAGS = flags.FLAGS
@@ -45,6 +56,13 @@ flags.DEFINE_integer("max_decode_length", 64, "(seq2seq) Most wordpieces to gene
                      "the run's.")
 flags.DEFINE_integer("beam_size", 4, "(seq2seq) Beam width; 1 is greedy decoding.")
 flags.DEFINE_float("alpha", 0.6, "(seq2seq) Beam search length penalty ((5 + length) / 6) ** alpha.")
+flags.DEFINE_enum("format", "saved_model", ["saved_model", "litert"],
+                  "(new) saved_model (raw-text signatures), or litert: <export_dir>/model.tflite "
+                  "taking int32 [batch, max_seq_length] input_word_ids/input_mask/input_type_ids "
+                  "(encoder, classifier, squad, ner).")
+flags.DEFINE_enum("quantize", "none", list(litert.QUANTIZE),
+                  "(new, --format=litert) none (float32), float16 (half-size weights) or "
+                  "dynamic_int8 (int8 weights, int8 matmuls; about 3x faster on CPUs).")
 cli.define_inference_dtype_flag()
 cli.define_model_flags(max_seq_length=128)
 
@@ -64,6 +82,33 @@ def build_model(model_type: str, config, labels, settings: dict) -> keras.Model:
                 "summarizer": lambda: summarization.BertExtractiveSummarizer(
                     encoder, settings["inter_layers"],
                     sentence_pooling=settings["sentence_pooling"])}[model_type]()
+
+
+def _check_format(model_type: str) -> None:
+    if FLAGS.format != "litert":
+        if FLAGS.quantize != "none":
+            raise flags.ValidationError(f"--quantize={FLAGS.quantize} needs --format=litert")
+        return
+    if model_type not in litert.MODEL_TYPES:
+        raise flags.ValidationError(f"--format=litert --quantize={FLAGS.quantize}: unsupported "
+                                    f"for model type {model_type!r} (supported: "
+                                    f"{', '.join(litert.MODEL_TYPES)})")
+    if FLAGS.hub_format or FLAGS.inference_dtype != "float32":
+        raise flags.ValidationError("--format=litert takes float32 weights and no --hub_format; "
+                                    "use --quantize=float16 or dynamic_int8 to shrink them")
+
+
+def write_litert(model, model_type: str, seq_length: int, vocab_file: str) -> str:
+    """<export_dir>/model.tflite, with vocab.txt beside it."""
+    content = litert.convert(model, model_type, seq_length, FLAGS.quantize)
+    tf.io.gfile.makedirs(FLAGS.export_dir)
+    path = os.path.join(FLAGS.export_dir, "model.tflite")
+    with atomic_open(path, "wb") as f:
+        f.write(content)
+    with tf.io.gfile.GFile(vocab_file, "rb") as src, atomic_open(
+            os.path.join(FLAGS.export_dir, "vocab.txt"), "wb") as dst:
+        dst.write(src.read())
+    return path
 
 
 def main(_):
@@ -89,10 +134,15 @@ def main(_):
     cli.check_length("max_seq_length", seq_length, files.config)
     if model_type == "seq2seq":
         cli.check_length("max_decode_length", setting("max_decode_length"), files.config)
+    _check_format(model_type)
     model = build_model(model_type, files.config, labels, {
         name: setting(name) if name in FLAGS else info.get(name)
         for name in ("decoder_init", "inter_layers", "sentence_pooling")})
     checkpoints.load_weights(model, files.init_checkpoint)
+    if FLAGS.format == "litert":
+        path = write_litert(model, model_type, seq_length, files.vocab_file)
+        logging.info("Wrote a %s LiteRT model (%s) to %s", model_type, FLAGS.quantize, path)
+        return
     preprocessor = BertPreprocessor(files.vocab_file, do_lower_case, seq_length)
     if FLAGS.hub_format:
         paths = export.export_hub_pair(export._encoder_of(model), preprocessor, FLAGS.export_dir)

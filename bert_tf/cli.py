@@ -262,15 +262,17 @@ def check_batch_size(name: str, grad_accum: int = 1) -> int:
 
 
 def make_trainer(model_fn: Callable[[], "tf.keras.Model"], loss_fn: training.LossFn,
-                 num_train_steps: int = 0, num_warmup_steps: int = 0) -> training.Trainer:
+                 num_train_steps: int = 0, num_warmup_steps: int = 0,
+                 strategy: "tf.distribute.Strategy | None" = None,
+                 extra_variables_fn=None) -> training.Trainer:
     """A Trainer on the strategy and precision the flags ask for."""
-    strategy = strategy_from_flags()
+    strategy = strategy or strategy_from_flags()
     return training.Trainer(model_fn, loss_fn, train_config(num_train_steps, num_warmup_steps),
-                            strategy)
+                            strategy, extra_variables_fn)
 
 
 def fit(trainer: training.Trainer, record_files: list[str], name_to_features: dict,
-        init_checkpoint: str | None, extend_positions: bool = False) -> None:
+        init_checkpoint: "str | dict | None", extend_positions: bool = False) -> None:
     """Restores (resume or init) and trains on TFRecord features, as every fine-tuning script."""
     micro_batch = check_batch_size("train_batch_size", FLAGS.grad_accum_steps)
     trainer.restore(init_checkpoint, extend_positions=extend_positions)

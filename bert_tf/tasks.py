@@ -42,29 +42,48 @@ def pretraining_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], trainin
     return losses["masked_lm_loss"] + losses["next_sentence_loss"]
 
 
+def classification_example_losses(logits: tf.Tensor, batch: Mapping[str, tf.Tensor]
+                                   ) -> tf.Tensor:
+    """Per-example loss [batch_size]: cross entropy; squared error when num_labels == 1."""
+    if logits.shape[-1] == 1:
+        labels = tf.cast(tf.reshape(batch["label_ids"], [-1]), tf.float32)
+        return tf.square(tf.cast(logits[:, 0], tf.float32) - labels)
+    return _ce(tf.reshape(batch["label_ids"], [-1]), logits)
+
+
 def classification_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool
                         ) -> tf.Tensor:
     """run_classifier: mean cross entropy; mean squared error when num_labels == 1 (STS-B)."""
     logits = model(model_inputs(model, batch), training=training)["logits"]
-    if logits.shape[-1] == 1:
-        labels = tf.cast(tf.reshape(batch["label_ids"], [-1]), tf.float32)
-        return tf.reduce_mean(tf.square(logits[:, 0] - labels))
-    return tf.reduce_mean(_ce(tf.reshape(batch["label_ids"], [-1]), logits))
+    return tf.reduce_mean(classification_example_losses(logits, batch))
+
+
+def span_example_losses(outputs: Mapping[str, tf.Tensor], batch: Mapping[str, tf.Tensor]
+                        ) -> tf.Tensor:
+    """Per-example (ce of the start position + ce of the end position) / 2, [batch_size]."""
+    start = _ce(tf.reshape(batch["start_positions"], [-1]), outputs["start_logits"])
+    end = _ce(tf.reshape(batch["end_positions"], [-1]), outputs["end_logits"])
+    return (start + end) / 2.0
 
 
 def span_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool) -> tf.Tensor:
     """run_squad: (mean ce of the start position + mean ce of the end position) / 2."""
     out = model(model_inputs(model, batch), training=training)
-    start = tf.reduce_mean(_ce(tf.reshape(batch["start_positions"], [-1]), out["start_logits"]))
-    end = tf.reduce_mean(_ce(tf.reshape(batch["end_positions"], [-1]), out["end_logits"]))
-    return (start + end) / 2.0
+    return tf.reduce_mean(span_example_losses(out, batch))
+
+
+def tagging_token_losses(logits: tf.Tensor, batch: Mapping[str, tf.Tensor]
+                         ) -> tuple[tf.Tensor, tf.Tensor]:
+    """(ce, weight) per position [batch_size, seq_length]; weight 1 on each word's first
+    wordpiece (the labelled positions), 0 elsewhere."""
+    weights = tf.cast(batch["label_weights"], tf.float32)
+    return _ce(tf.maximum(batch["label_ids"], 0), logits), weights
 
 
 def tagging_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool) -> tf.Tensor:
     """run_ner: ce averaged over labelled positions (each word's first wordpiece)."""
     logits = model(model_inputs(model, batch), training=training)["logits"]
-    weights = tf.cast(batch["label_weights"], tf.float32)
-    ce = _ce(tf.maximum(batch["label_ids"], 0), logits)
+    ce, weights = tagging_token_losses(logits, batch)
     return tf.math.divide_no_nan(tf.reduce_sum(weights * ce), tf.reduce_sum(weights))
 
 

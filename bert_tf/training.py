@@ -163,10 +163,15 @@ class Trainer:
         normalised as the original does for that task.
       config: the run's TrainConfig.
       strategy: from `build_strategy`; default: the current strategy.
+      extra_variables_fn: model -> {TF1-style name: variable} of further trainable
+        variables the loss uses (e.g. distillation's projections), built under the
+        strategy's scope; trained, saved and resumed with the model's.
     """
 
     def __init__(self, model_fn: Callable[[], keras.Model], loss_fn: LossFn,
-                 config: TrainConfig, strategy: tf.distribute.Strategy | None = None):
+                 config: TrainConfig, strategy: tf.distribute.Strategy | None = None,
+                 extra_variables_fn: Callable[[keras.Model], Mapping[str, tf.Variable]]
+                 | None = None):
         self.config = config
         if config.inference_dtype not in INFERENCE_DTYPES:
             raise ValueError(f"--inference_dtype={config.inference_dtype!r}: expected one of "
@@ -179,6 +184,9 @@ class Trainer:
         with self.strategy.scope():
             self.model = model_fn()
             self.variables = checkpoints.tf1_variables(self.model)
+            self.extra_variables = dict(extra_variables_fn(self.model) if extra_variables_fn
+                                        else {})
+            self.variables.update(self.extra_variables)
             self.optimizer = optimization.create_optimizer(
                 self.variables, config.learning_rate, config.num_train_steps,
                 config.num_warmup_steps, config.optimizer,
@@ -217,8 +225,9 @@ class Trainer:
         return os.path.join(self.config.output_dir, "data_state", f"worker_{worker or 0}",
                             f"data-{step}")
 
-    def restore(self, init_checkpoint: str | None = None, init_optimizer: bool = False,
-                allow_missing_heads: bool = True, extend_positions: bool = False) -> str:
+    def restore(self, init_checkpoint: str | Mapping[str, np.ndarray] | None = None,
+                init_optimizer: bool = False, allow_missing_heads: bool = True,
+                extend_positions: bool = False) -> str:
         """Resumes from output_dir's newest checkpoint, else initialises from `init_checkpoint`.
 
         Resuming restores everything (model, slots, global_step, RNG states). From
@@ -233,9 +242,15 @@ class Trainer:
         if latest:
             values = checkpoints.read_checkpoint(latest, include_slots=True)
             checkpoints.load_weights(self.model, values, source=latest)
+            self._assign_extra_variables(values, latest)
             self._assign_optimizer_state(values, latest, required=True)
             logging.info("Resumed from %s at step %d", latest, self.global_step)
             return "resume"
+        if isinstance(init_checkpoint, Mapping):  # already read (e.g. a distillation student)
+            checkpoints.load_weights(self.model, init_checkpoint,
+                                     allow_missing_heads=allow_missing_heads,
+                                     source="the initial values")
+            return "init"
         if init_checkpoint:
             values = checkpoints.read_checkpoint(init_checkpoint, include_slots=init_optimizer)
             checkpoints.load_weights(self.model, values, allow_missing_heads=allow_missing_heads,
@@ -244,6 +259,13 @@ class Trainer:
                 self._assign_optimizer_state(values, init_checkpoint, required=False)
             return "init"
         return "scratch"
+
+    def _assign_extra_variables(self, values: Mapping[str, np.ndarray], source: str) -> None:
+        missing = [n for n in self.extra_variables if n not in values]
+        if missing:
+            raise checkpoints.CheckpointError(f"{source} lacks {missing[:5]}; cannot resume")
+        for name, var in self.extra_variables.items():
+            _assign(var, values[name])
 
     def _assign_optimizer_state(self, values: Mapping[str, np.ndarray], source: str,
                                 required: bool) -> None:
@@ -254,9 +276,7 @@ class Trainer:
                 f"{source} lacks optimizer state {missing[:5]}; cannot resume exactly")
         for name, var in state.items():
             if name in values:
-                var.assign(np.asarray(values[name]).astype(var.dtype.as_numpy_dtype
-                                                          if hasattr(var.dtype, "as_numpy_dtype")
-                                                          else var.dtype))
+                _assign(var, values[name])
         if "global_step" in values:
             logging.info("Optimizer state restored from %s (global_step %d)", source,
                          self.global_step)
@@ -442,6 +462,11 @@ class Trainer:
         outputs = self.strategy.run(self._predict_step, args=(batch,))
         # strategy.gather on a whole dict keeps one replica only: gather leaf by leaf.
         return tf.nest.map_structure(lambda v: self.strategy.gather(v, axis=0).numpy(), outputs)
+
+
+def _assign(var: tf.Variable, value: np.ndarray) -> None:
+    var.assign(np.asarray(value).astype(var.dtype.as_numpy_dtype
+                                        if hasattr(var.dtype, "as_numpy_dtype") else var.dtype))
 
 
 def _pad_to(length: int):
