@@ -22,7 +22,6 @@ from absl import flags, logging
 
 from bert_tf import cli, models, tasks
 from bert_tf.data import ner, records
-from bert_tf.io import atomic_write_text
 
 FLAGS = flags.FLAGS
 
@@ -73,10 +72,7 @@ def evaluate(trainer, labels, tokenizer) -> dict:
                                      _logits(trainer, path, FLAGS.eval_batch_size), labels,
                                      FLAGS.eval_batch_size)
     result["global_step"] = trainer.global_step
-    atomic_write_text(os.path.join(FLAGS.output_dir, "eval_results.txt"),
-                      "".join(f"{k} = {result[k]}\n" for k in sorted(result)))
-    logging.info("***** Eval results *****\n%s",
-                 "\n".join(f"  {k} = {result[k]}" for k in sorted(result)))
+    cli.write_eval_results(result)
     return result
 
 

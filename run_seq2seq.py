@@ -26,7 +26,7 @@ from absl import flags, logging
 
 from bert_tf import cli, decoding, inference, models, tasks, text, text_metrics
 from bert_tf.data import records, seq2seq
-from bert_tf.io import atomic_open, atomic_write_text
+from bert_tf.io import atomic_open
 
 FLAGS = flags.FLAGS
 
@@ -47,10 +47,6 @@ flags.DEFINE_enum("decoder_init", None, list(models.DECODER_INITS),
                   "bert: decoder warm-started from the checkpoint (bert2bert); shared: the "
                   "decoder uses the encoder's weights (bertShare); random: decoder from scratch "
                   "(bert2rnd). Default: the run's own (run_info.json), else bert.")
-flags.DEFINE_enum("cross_attention_init", "random", list(models.CROSS_ATTENTION_INITS),
-                  "random: the decoder's new cross-attention starts random (truncated normal "
-                  "0.02, as Rothe et al.); self_attention: a copy of the same layer's BERT "
-                  "self-attention, which learns from far fewer steps (README).")
 flags.DEFINE_integer("beam_size", 4, "Beam width; 1 is greedy decoding.")
 flags.DEFINE_float("alpha", 0.6, "Length penalty ((5 + length) / 6) ** alpha of beam search.")
 flags.DEFINE_bool("padded_decode", False, "Pad every batch to the full batch size and "
@@ -175,10 +171,7 @@ def evaluate(trainer, tokenizer) -> dict:
     result.update(score(hypotheses, [p.target for p in pairs]))
     result.update(global_step=trainer.global_step, eval_examples=len(pairs))
     _write_tsv("eval_predictions.tsv", pairs, hypotheses)
-    atomic_write_text(os.path.join(FLAGS.output_dir, "eval_results.txt"),
-                      "".join(f"{k} = {result[k]}\n" for k in sorted(result)))
-    logging.info("***** Eval results *****\n%s",
-                 "\n".join(f"  {k} = {result[k]}" for k in sorted(result)))
+    cli.write_eval_results(result)
     return result
 
 
@@ -207,8 +200,7 @@ def main(_):
                           max_target_length=FLAGS.max_target_length,
                           max_decode_length=_decode_length())
     trainer = cli.make_trainer(
-        lambda: models.BertSeq2Seq(models.BertEncoder(files.config), decoder_init,
-                                   FLAGS.cross_attention_init),
+        lambda: models.BertSeq2Seq(models.BertEncoder(files.config), decoder_init),
         tasks.seq2seq_loss(FLAGS.label_smoothing), num_train_steps, num_warmup_steps)
     if FLAGS.do_train:
         path = _features(train_pairs, tokenizer, "train", targets=True)

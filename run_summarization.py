@@ -34,7 +34,7 @@ from absl import flags, logging
 from bert_tf import cli, models, summarization, tasks, text_metrics
 from bert_tf.data import records
 from bert_tf.data import summarization as data
-from bert_tf.io import atomic_open, atomic_write_text
+from bert_tf.io import atomic_open
 
 FLAGS = flags.FLAGS
 
@@ -155,10 +155,7 @@ def evaluate(trainer, tokenizer) -> dict:
         texts = [data.summary_text(e.sentences, p) for e, p in zip(examples, picks)]
         rouge = text_metrics.rouge(texts, references, seed=FLAGS.seed)
         result.update({f"{prefix}{k}": v for k, v in rouge.items()})
-    atomic_write_text(os.path.join(FLAGS.output_dir, "eval_results.txt"),
-                      "".join(f"{k} = {result[k]}\n" for k in sorted(result)))
-    logging.info("***** Eval results *****\n%s",
-                 "\n".join(f"  {k} = {result[k]}" for k in sorted(result)))
+    cli.write_eval_results(result)
     return result
 
 

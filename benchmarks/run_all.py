@@ -25,6 +25,7 @@ BENCHMARKS = {
     "serving": (["bench_serving.py"], ["--calls=10"]),
     "create_pretraining_data": (["bench_create_pretraining_data.py"], ["--docs=200"]),
     "summarization": (["bench_summarization.py"], ["--documents=16", "--repeats=2"]),
+    "seq2seq": (["bench_seq2seq.py"], ["--batch=4", "--tokens=32", "--repeats=2"]),
     # Latency only; pass --teacher_dir/--student_dir by hand for the accuracy column.
     "compression": (["bench_compression.py"], ["--repeats=2"]),
 }

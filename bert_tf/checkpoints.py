@@ -73,12 +73,9 @@ _DECODER_LAYER_NAMES = {
     "crossattention/output/LayerNorm/beta": "cross_attention_layer_norm.beta",
 }
 # bert2bert warm start: a decoder variable absent from the checkpoint takes the
-# BERT variable it mirrors. Cross-attention, which BERT lacks, takes the same
-# layer's self-attention only with cross_attention_init="self_attention".
+# BERT variable it mirrors (not cross-attention, which BERT does not have).
 _WARM_START = ((re.compile(r"^decoder/embeddings/"), "bert/embeddings/"),
                (re.compile(r"^decoder/(layer_\d+)/(?!crossattention/)"), r"bert/encoder/\1/"))
-_WARM_START_CROSS = ((re.compile(r"^decoder/(layer_\d+)/crossattention/"),
-                      r"bert/encoder/\1/attention/"),)
 
 _MLM_HEAD = {
     "cls/predictions/transform/dense/kernel": "transform.kernel",
@@ -167,14 +164,11 @@ def tf1_variables(model) -> dict[str, "tf.Variable"]:
 
 def _warm_start_decoder(model, values: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
     """bert2bert: decoder variables missing from `values` copied from BERT's."""
-    rules = ((_WARM_START if getattr(model, "decoder_init", None) == "bert" else ())
-             + (_WARM_START_CROSS if getattr(model, "cross_attention_init", None)
-                == "self_attention" else ()))
-    if not rules:
+    if getattr(model, "decoder_init", None) != "bert":
         return values
     added = {}
     for name in tf1_variables(model):
-        for pattern, source in rules:
+        for pattern, source in _WARM_START:
             bert_name = pattern.sub(source, name) if pattern.match(name) else None
             if name not in values and bert_name in values:
                 added[name] = values[bert_name]

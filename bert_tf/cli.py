@@ -40,7 +40,7 @@ import sys
 from typing import Callable
 
 import tensorflow as tf
-from absl import app, flags
+from absl import app, flags, logging
 
 from bert_tf import pretrained, tokenization, training
 from bert_tf.data import records
@@ -336,6 +336,14 @@ def save_run_info(files: ModelFiles, model_type: str, labels: list | None = None
             "max_seq_length": getattr(FLAGS, "max_seq_length", None),
             "do_lower_case": getattr(FLAGS, "do_lower_case", None), **extra}
     atomic_write_text(os.path.join(out, RUN_INFO), json.dumps(info, indent=2) + "\n")
+
+
+def write_eval_results(result: dict, name: str = "eval_results.txt") -> None:
+    """Writes `key = value` lines (sorted, as the original's eval_results.txt) atomically
+    to output_dir, and logs them."""
+    lines = [f"{k} = {result[k]}" for k in sorted(result)]
+    atomic_write_text(os.path.join(FLAGS.output_dir, name), "".join(f"{line}\n" for line in lines))
+    logging.info("***** Eval results *****\n%s", "\n".join(f"  {line}" for line in lines))
 
 
 def load_run_info(checkpoint: str | None) -> dict:

@@ -167,6 +167,14 @@ class ServingModule(tf.Module):
         tags = tf.where(inside, tf.gather(self.labels, ids), "")
         return {"tokens": tokens.to_tensor(""), "tags": tags}
 
+    def _generate(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Sources -> generated text (beam search, detokenized), its score and wordpiece ids."""
+        pre = self.preprocessor
+        ids, scores = decoding.generate(self.model, pre(texts), self.max_decode_length,
+                                        pre.cls_id, pre.sep_id, self.beam_size, self.alpha)
+        return {"outputs": detokenize(ids, self.vocab_tokens, pre.sep_id, (0, pre.cls_id)),
+                "scores": scores, "output_ids": ids}
+
     def _summarize(self, documents: tf.Tensor) -> dict[str, tf.Tensor]:
         """Raw documents -> sentences, their scores and the summary (run_summarization's rules).
 
@@ -250,14 +258,6 @@ def _select(sentences: tf.RaggedTensor, scores: tf.Tensor, mask: tf.Tensor, k: i
     _, chosen = tf.while_loop(lambda r, _: r < s, step, (0, tf.zeros_like(mask)))
     return chosen
 
-
-    def _generate(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
-        """Sources -> generated text (beam search, detokenized), its score and wordpiece ids."""
-        pre = self.preprocessor
-        ids, scores = decoding.generate(self.model, pre(texts), self.max_decode_length,
-                                        pre.cls_id, pre.sep_id, self.beam_size, self.alpha)
-        return {"outputs": detokenize(ids, self.vocab_tokens, pre.sep_id, (0, pre.cls_id)),
-                "scores": scores, "output_ids": ids}
 
 
 def export_model(module: ServingModule, export_dir: str) -> str:

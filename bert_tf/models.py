@@ -203,7 +203,6 @@ class BertTokenTagger(_TaskModel):
 
 
 DECODER_INITS = ("bert", "shared", "random")
-CROSS_ATTENTION_INITS = ("random", "self_attention")
 
 
 @keras.saving.register_keras_serializable(package="bert_tf")
@@ -222,11 +221,6 @@ class BertSeq2Seq(_TaskModel):
       "shared" (bertShare) the decoder uses the encoder's embeddings and block
                variables; only cross-attention is its own.
       "random" (bert2rnd) the decoder's own variables start random.
-    cross_attention_init: "random" (truncated normal, as Rothe et al.) or
-      "self_attention": each cross-attention starts as a copy of the same layer's
-      BERT self-attention (query/key/value, output dense and LayerNorm), so the
-      decoder reads the source from the first step instead of after the new
-      weights have grown from 0.02 (see README, "Sequence to sequence").
 
     Inputs: the encoder inputs plus `decoder_input_ids` int32 [batch_size, target_length]:
       [CLS] y_1 ... y_{n-1}, the target shifted right ([CLS] starts, [SEP] ends).
@@ -234,12 +228,9 @@ class BertSeq2Seq(_TaskModel):
     """
 
     def __init__(self, encoder: BertEncoder, decoder_init: str = "bert",
-                 cross_attention_init: str = "random", name: str = "bert_seq2seq", **kwargs):
+                 name: str = "bert_seq2seq", **kwargs):
         if decoder_init not in DECODER_INITS:
             raise ValueError(f"--decoder_init={decoder_init!r}: expected one of {DECODER_INITS}")
-        if cross_attention_init not in CROSS_ATTENTION_INITS:
-            raise ValueError(f"--cross_attention_init={cross_attention_init!r}: expected one of "
-                             f"{CROSS_ATTENTION_INITS}")
         cfg = encoder.config
         inputs = encoder_inputs()
         inputs["decoder_input_ids"] = keras.Input(shape=(None,), dtype="int32",
@@ -267,11 +258,9 @@ class BertSeq2Seq(_TaskModel):
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
         self.encoder, self.decoder_embeddings, self.decoder_layers = encoder, embeddings, blocks
         self.lm_head, self.decoder_init = head, decoder_init
-        self.cross_attention_init = cross_attention_init
 
     def _head_config(self):
-        return {"decoder_init": self.decoder_init,
-                "cross_attention_init": self.cross_attention_init}
+        return {"decoder_init": self.decoder_init}
 
     # -- incremental decoding (see bert_tf.decoding) -------------------------
 
