@@ -38,9 +38,10 @@ flags.DEFINE_string("source_column", "source", "Source column: a header name, JS
 flags.DEFINE_string("target_column", "target", "Target column: a header name, JSON key or "
                     "0-based index.")
 flags.DEFINE_integer("max_source_length", 128, "Source wordpieces per example, with [CLS] "
-                     "and [SEP]; longer sources are truncated (and counted in the log).")
+                     "and [SEP]; longer sources are truncated (and counted in the log).",
+                     lower_bound=3)
 flags.DEFINE_integer("max_target_length", 64, "Target wordpieces in training, with the "
-                     "start/end token; longer targets are truncated.")
+                     "start/end token; longer targets are truncated.", lower_bound=2)
 flags.DEFINE_integer("max_decode_length", None, "Most wordpieces to generate (with the end "
                      "token); default: --max_target_length.")
 flags.DEFINE_enum("decoder_init", None, list(models.DECODER_INITS),
@@ -48,7 +49,8 @@ flags.DEFINE_enum("decoder_init", None, list(models.DECODER_INITS),
                   "decoder uses the encoder's weights (bertShare); random: decoder from scratch "
                   "(bert2rnd). Default: the run's own (run_info.json), else bert.")
 flags.DEFINE_integer("beam_size", 4, "Beam width; 1 is greedy decoding.")
-flags.DEFINE_float("alpha", 0.6, "Length penalty ((5 + length) / 6) ** alpha of beam search.")
+flags.DEFINE_float("alpha", 0.6, "Length penalty ((5 + length) / 6) ** alpha of beam search.",
+                   lower_bound=0.0)
 flags.DEFINE_bool("padded_decode", False, "Pad every batch to the full batch size and "
                   "--max_source_length, so decoding has static shapes (TPUs; XLA compiles once).")
 flags.DEFINE_float("label_smoothing", 0.0, "Label smoothing of the training loss, in [0, 1).")
@@ -67,14 +69,6 @@ cli.define_train_flags()
 def _check_flags() -> None:
     if not (FLAGS.do_train or FLAGS.do_eval or FLAGS.do_predict):
         raise ValueError("At least one of `do_train`, `do_eval` or `do_predict' must be True.")
-    for name, least in (("beam_size", 1), ("max_source_length", 3), ("max_target_length", 2),
-                        ("max_decode_length", 1), ("eval_batch_size", 1),
-                        ("predict_batch_size", 1)):
-        value = getattr(FLAGS, name)
-        if value is not None and value < least:
-            raise flags.ValidationError(f"--{name} must be >= {least}, got {value}")
-    if FLAGS.alpha < 0:
-        raise flags.ValidationError(f"--alpha must be >= 0, got {FLAGS.alpha}")
     for do, name in (("do_train", "train_file"), ("do_eval", "eval_file"),
                      ("do_predict", "predict_file")):
         if getattr(FLAGS, do) and not getattr(FLAGS, name):
