@@ -68,14 +68,15 @@ cli.define_model_flags(max_seq_length=128)
 
 
 def build_model(model_type: str, config, labels, settings: dict) -> keras.Model:
-    """The model to export; `settings` holds the run's decoder_init (seq2seq),
-    inter_layers and sentence_pooling (summarizer)."""
+    """The model to export; `settings` holds the run's decoder_init and target_vocab
+    (seq2seq), inter_layers and sentence_pooling (summarizer)."""
     with training.dtype_policy(FLAGS.inference_dtype):
         encoder = models.BertEncoder(config)
         if model_type == "classifier":
             return models.BertClassifier(encoder, len(labels) if labels else 1)
         if model_type == "seq2seq":
-            return models.BertSeq2Seq(encoder, settings["decoder_init"] or "bert")
+            return models.BertSeq2Seq(encoder, settings["decoder_init"] or "bert",
+                                      settings.get("target_vocab"))
         return {"encoder": lambda: encoder, "pretrainer": lambda: models.BertPretrainer(encoder),
                 "squad": lambda: models.BertSpanLabeler(encoder),
                 "ner": lambda: models.BertTokenTagger(encoder, len(labels)),
@@ -137,7 +138,7 @@ def main(_):
     _check_format(model_type)
     model = build_model(model_type, files.config, labels, {
         name: setting(name) if name in FLAGS else info.get(name)
-        for name in ("decoder_init", "inter_layers", "sentence_pooling")})
+        for name in ("decoder_init", "target_vocab", "inter_layers", "sentence_pooling")})
     checkpoints.load_weights(model, files.init_checkpoint)
     if FLAGS.format == "litert":
         path = write_litert(model, model_type, seq_length, files.vocab_file)

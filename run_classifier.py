@@ -20,7 +20,7 @@ import os
 import numpy as np
 from absl import flags, logging
 
-from bert_tf import cli, litert, metrics, models, tasks
+from bert_tf import cli, litert, metrics, models, restarts, tasks
 from bert_tf.data import classifier, records
 from bert_tf.io import atomic_open, atomic_write_text, sample_data
 
@@ -49,6 +49,7 @@ flags.DEFINE_bool("demo", False,
                   "accuracy; takes a few minutes on a CPU.")
 cli.define_model_flags(max_seq_length=128)
 cli.define_train_flags()
+restarts.define_flags()
 
 _DEMO = dict(task_name="sst-2", do_train=True, do_eval=True,
              do_predict=True, max_seq_length=64, train_batch_size=32, learning_rate=1e-4,
@@ -167,9 +168,12 @@ def _litert_predictor() -> litert.LiteRTModel:
     return model
 
 
-def main(_):
+def main(argv):
     if FLAGS.demo:
         _apply_demo_defaults()
+    if FLAGS.num_restarts > 1:
+        restarts.run(main, argv, ("mcc", "pearson", "eval_accuracy"))  # GLUE's main metrics
+        return
     if not (FLAGS.do_train or FLAGS.do_eval or FLAGS.do_predict):
         raise ValueError("At least one of `do_train`, `do_eval` or `do_predict' must be True.")
     processor = processor_from_flags()

@@ -20,7 +20,7 @@ import os
 import numpy as np
 from absl import flags, logging
 
-from bert_tf import cli, models, tasks
+from bert_tf import cli, models, restarts, tasks
 from bert_tf.data import ner, records
 
 FLAGS = flags.FLAGS
@@ -37,6 +37,7 @@ flags.DEFINE_integer("eval_batch_size", 8, "Total batch size for eval.")
 flags.DEFINE_integer("predict_batch_size", 8, "Total batch size for predict.")
 cli.define_model_flags(max_seq_length=128)
 cli.define_train_flags()
+restarts.define_flags()
 
 
 def _file(flag: str, split: str) -> str:
@@ -85,7 +86,10 @@ def predict(trainer, labels, tokenizer) -> None:
     logging.info("Tagged %d sentences into %s", len(examples), ner.PREDICTIONS_FILE)
 
 
-def main(_):
+def main(argv):
+    if FLAGS.num_restarts > 1:
+        restarts.run(main, argv, ("eval_f1",))
+        return
     if not (FLAGS.do_train or FLAGS.do_eval or FLAGS.do_predict):
         raise ValueError("At least one of `do_train`, `do_eval` or `do_predict' must be True.")
     files = cli.resolve_model_files()

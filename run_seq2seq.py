@@ -48,6 +48,10 @@ flags.DEFINE_enum("decoder_init", None, list(models.DECODER_INITS),
                   "bert: decoder warm-started from the checkpoint (bert2bert); shared: the "
                   "decoder uses the encoder's weights (bertShare); random: decoder from scratch "
                   "(bert2rnd). Default: the run's own (run_info.json), else bert.")
+flags.DEFINE_enum("target_vocab", "train", ["train", "all"],
+                  "(new) train: the decoder outputs only wordpieces that occur in the training "
+                  "targets (plus [SEP]); with BERT's 30k-word softmax a small data set otherwise "
+                  "takes far longer to learn (README). all: the whole vocabulary.")
 flags.DEFINE_integer("beam_size", 4, "Beam width; 1 is greedy decoding.")
 flags.DEFINE_float("alpha", 0.6, "Length penalty ((5 + length) / 6) ** alpha of beam search.",
                    lower_bound=0.0)
@@ -121,22 +125,33 @@ def generate(trainer, pairs, tokenizer, batch_size: int) -> list[str]:
     return hypotheses
 
 
-def _eval_loss(trainer, path: str) -> float:
-    """Teacher-forced token cross entropy over the whole eval set."""
+def _eval_loss(trainer, path: str) -> dict:
+    """Teacher-forced token cross entropy over the whole eval set.
+
+    Reference tokens the decoder cannot output (outside --target_vocab=train's
+    vocabulary: cross entropy ~10000) are left out of eval_loss and counted in
+    eval_tokens_outside_vocab.
+    """
     model = trainer.model
+    vocab = model.target_vocab
 
     @tf.function
     def sums(batch):
         logits = model(models.model_inputs(model, batch), training=False)["logits"]
         ce = tasks.token_cross_entropy(logits, batch["target_ids"])
         weights = tf.cast(batch["target_mask"], tf.float32)
-        return tf.reduce_sum(weights * ce), tf.reduce_sum(weights)
+        reachable = weights
+        if vocab:
+            reachable *= tf.gather(tf.constant(vocab.allowed), batch["target_ids"])
+        return (tf.reduce_sum(reachable * ce), tf.reduce_sum(reachable),
+                tf.reduce_sum(weights - reachable))
 
-    total = np.zeros(2)
+    total = np.zeros(3)
     with records.reading([path]):
         for batch in _batches(path, FLAGS.eval_batch_size, targets=True):
             total += [float(x) for x in sums(batch)]
-    return float(total[0] / total[1])
+    return {"eval_loss": float(total[0] / max(total[1], 1.0)),
+            "eval_tokens_outside_vocab": int(total[2])}
 
 
 def score(hypotheses: list[str], references: list[str]) -> dict:
@@ -160,7 +175,7 @@ def _write_tsv(name: str, pairs, hypotheses) -> None:
 
 def evaluate(trainer, tokenizer) -> dict:
     pairs = seq2seq.read_pairs(FLAGS.eval_file, FLAGS.source_column, FLAGS.target_column)
-    result = {"eval_loss": _eval_loss(trainer, _features(pairs, tokenizer, "eval", True))}
+    result = _eval_loss(trainer, _features(pairs, tokenizer, "eval", True))
     hypotheses = generate(trainer, pairs, tokenizer, FLAGS.eval_batch_size)
     result.update(score(hypotheses, [p.target for p in pairs]))
     result.update(global_step=trainer.global_step, eval_examples=len(pairs))
@@ -185,16 +200,22 @@ def main(_):
     decoder_init = (FLAGS.decoder_init
                     or cli.load_run_info(FLAGS.init_checkpoint).get("decoder_init") or "bert")
     num_train_steps = num_warmup_steps = 0
+    target_vocab = cli.load_run_info(FLAGS.init_checkpoint).get("target_vocab")
     if FLAGS.do_train:
         train_pairs = seq2seq.read_pairs(FLAGS.train_file, FLAGS.source_column,
                                          FLAGS.target_column)
         num_train_steps, num_warmup_steps = cli.steps_for_epochs(len(train_pairs))
+        target_vocab = (seq2seq.target_vocabulary(train_pairs, tokenizer, FLAGS.max_target_length)
+                        if FLAGS.target_vocab == "train" else None)
+        if target_vocab:
+            logging.info("Output vocabulary: the %d wordpieces of the training targets",
+                         len(target_vocab))
         cli.save_run_info(files, "seq2seq", decoder_init=decoder_init,
                           max_source_length=FLAGS.max_source_length,
                           max_target_length=FLAGS.max_target_length,
-                          max_decode_length=_decode_length())
+                          max_decode_length=_decode_length(), target_vocab=target_vocab)
     trainer = cli.make_trainer(
-        lambda: models.BertSeq2Seq(models.BertEncoder(files.config), decoder_init),
+        lambda: models.BertSeq2Seq(models.BertEncoder(files.config), decoder_init, target_vocab),
         tasks.seq2seq_loss(FLAGS.label_smoothing), num_train_steps, num_warmup_steps)
     if FLAGS.do_train:
         path = _features(train_pairs, tokenizer, "train", targets=True)

@@ -21,7 +21,7 @@ import random
 import tensorflow as tf
 from absl import flags, logging
 
-from bert_tf import cli, models, squad_eval, tasks
+from bert_tf import cli, models, restarts, squad_eval, tasks
 from bert_tf.data import records, squad
 from bert_tf.io import atomic_write_text
 
@@ -56,6 +56,7 @@ flags.DEFINE_bool("tune_null_threshold", False,
                   "--predict_file and report best_f1 / best_exact with their thresholds.")
 cli.define_model_flags(max_seq_length=384)
 cli.define_train_flags()
+restarts.define_flags()
 
 
 def _features(examples, tokenizer, is_training: bool, filename: str):
@@ -127,7 +128,10 @@ def evaluate(result) -> dict:
     return scores
 
 
-def main(_):
+def main(argv):
+    if FLAGS.num_restarts > 1:
+        restarts.run(main, argv, ("f1",))
+        return
     if not FLAGS.do_train and not FLAGS.do_predict:
         raise ValueError("At least one of `do_train` or `do_predict` must be True.")
     if FLAGS.do_train and not FLAGS.train_file:

@@ -42,7 +42,7 @@ from typing import Callable
 import tensorflow as tf
 from absl import app, flags, logging
 
-from bert_tf import pretrained, tokenization, training
+from bert_tf import pretrained, stability, tokenization, training
 from bert_tf.data import records
 from bert_tf.io import atomic_open, atomic_write_text
 from bert_tf.config import BertConfig
@@ -134,6 +134,15 @@ def define_train_flags(epochs: bool = True, lr: float = 5e-5, train_batch_size: 
                          "train_batch_size is the effective batch.")
     flags.DEFINE_enum("optimizer", "adamw", ["adamw", "lamb"],
                       "(new) adamw = the original AdamWeightDecay; lamb = LAMB.")
+    flags.DEFINE_bool("adam_bias_correction", False,
+                      "(new) Adam with bias-corrected moments (the original has none). A "
+                      "few-sample remedy: README, \"Small datasets\".")
+    flags.DEFINE_enum("head_initializer", "truncated_normal", list(stability.HEAD_INITIALIZERS),
+                      "(new) Initialiser of a new task head's output_weights: truncated_normal "
+                      "(the original's, stddev initializer_range) or glorot_uniform.")
+    flags.DEFINE_integer("reinit_layers", 0, "(new) Re-initialise the top this many encoder "
+                         "layers and the pooler before fine-tuning (Zhang et al., ICLR 2021).",
+                         lower_bound=0)
     define_runtime_flags()
     define_tpu_flags()
 
@@ -240,7 +249,9 @@ def train_config(num_train_steps: int, num_warmup_steps: int) -> training.TrainC
         save_checkpoints_steps=FLAGS.save_checkpoints_steps,
         iterations_per_loop=FLAGS.iterations_per_loop, log_every_steps=FLAGS.log_every_steps,
         keep_checkpoint_max=FLAGS.keep_checkpoint_max, grad_accum_steps=FLAGS.grad_accum_steps,
-        optimizer=FLAGS.optimizer, xla=FLAGS.xla, seed=FLAGS.seed,
+        optimizer=FLAGS.optimizer, adam_bias_correction=FLAGS.adam_bias_correction,
+        head_initializer=FLAGS.head_initializer, reinit_layers=FLAGS.reinit_layers,
+        xla=FLAGS.xla, seed=FLAGS.seed,
         inference_dtype=FLAGS.inference_dtype)
 
 

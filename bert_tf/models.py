@@ -17,12 +17,14 @@ Example:
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import keras
 import tensorflow as tf  # noqa: F401  (used by the doctest above)
 
 from bert_tf.config import BertConfig
 from bert_tf.layers import (BertEmbeddings, DecoderBlock, MaskedLMHead, OutputProjection,
-                            TransformerBlock, attention_mask_adder)
+                            OutputVocabulary, TransformerBlock, attention_mask_adder)
 from bert_tf.layers.embeddings import initializer
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
@@ -222,13 +224,17 @@ class BertSeq2Seq(_TaskModel):
                variables; only cross-attention is its own.
       "random" (bert2rnd) the decoder's own variables start random.
 
+    target_vocab: token ids the decoder may output (`OutputVocabulary`: run_seq2seq
+      passes the training targets' wordpieces); None for the whole vocabulary.
+
     Inputs: the encoder inputs plus `decoder_input_ids` int32 [batch_size, target_length]:
       [CLS] y_1 ... y_{n-1}, the target shifted right ([CLS] starts, [SEP] ends).
     Outputs: `logits` float32 [batch_size, target_length, vocab_size], for y_1 ... y_n.
     """
 
     def __init__(self, encoder: BertEncoder, decoder_init: str = "bert",
-                 name: str = "bert_seq2seq", **kwargs):
+                 target_vocab: Sequence[int] | None = None, name: str = "bert_seq2seq",
+                 **kwargs):
         if decoder_init not in DECODER_INITS:
             raise ValueError(f"--decoder_init={decoder_init!r}: expected one of {DECODER_INITS}")
         cfg = encoder.config
@@ -249,18 +255,22 @@ class BertSeq2Seq(_TaskModel):
             for i in range(cfg.num_hidden_layers)]
         head = MaskedLMHead(encoder.embeddings, cfg.hidden_act, cfg.initializer_range,
                             name="predictions")
+        vocab = (OutputVocabulary(cfg.vocab_size, target_vocab, name="target_vocab")
+                 if target_vocab is not None else None)
         source = encoder({k: inputs[k] for k in INPUT_NAMES})["sequence_output"]
         target = inputs["decoder_input_ids"]
         x = embeddings(target, keras.ops.zeros_like(target))
         for block in blocks:
             x = block(x, source, inputs["input_mask"])
-        outputs = {"logits": head(x)}
+        logits = head(x)
+        outputs = {"logits": vocab(logits) if vocab else logits}
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
         self.encoder, self.decoder_embeddings, self.decoder_layers = encoder, embeddings, blocks
-        self.lm_head, self.decoder_init = head, decoder_init
+        self.lm_head, self.decoder_init, self.target_vocab = head, decoder_init, vocab
 
     def _head_config(self):
-        return {"decoder_init": self.decoder_init}
+        return {"decoder_init": self.decoder_init,
+                "target_vocab": self.target_vocab.ids if self.target_vocab else None}
 
     # -- incremental decoding (see bert_tf.decoding) -------------------------
 
@@ -293,4 +303,5 @@ class BertSeq2Seq(_TaskModel):
         for i, block in enumerate(self.decoder_layers):
             x, cache[f"layer_{i}"] = block.step(x, position, cache[f"layer_{i}"],
                                                 cache["encoder_bias"])
-        return self.lm_head(x)[:, 0], cache
+        logits = self.lm_head(x)[:, 0]
+        return (self.target_vocab(logits) if self.target_vocab else logits), cache

@@ -88,16 +88,22 @@ def tagging_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: b
 
 
 def token_cross_entropy(logits: tf.Tensor, target_ids: tf.Tensor,
-                        label_smoothing: float = 0.0) -> tf.Tensor:
+                        label_smoothing: float = 0.0, allowed=None) -> tf.Tensor:
     """Per-token cross entropy float32 [batch_size, length] of next-token logits.
 
     With label_smoothing e the target distribution is (1 - e) on the reference
-    token plus e spread evenly over the vocabulary (Szegedy et al., 2016).
+    token plus e spread evenly over the vocabulary (Szegedy et al., 2016), or over
+    the tokens `allowed` (float [vocab_size], 1 = may be output) when given.
     """
     logits = tf.cast(logits, tf.float32)
     ce = _ce(target_ids, logits)
     if label_smoothing:
-        uniform = -tf.reduce_mean(tf.nn.log_softmax(logits), axis=-1)
+        log_probs = tf.nn.log_softmax(logits)
+        if allowed is None:
+            uniform = -tf.reduce_mean(log_probs, axis=-1)
+        else:
+            allowed = tf.constant(allowed, tf.float32)
+            uniform = -tf.reduce_sum(log_probs * allowed, -1) / tf.reduce_sum(allowed)
         ce = (1.0 - label_smoothing) * ce + label_smoothing * uniform
     return ce
 
@@ -109,7 +115,9 @@ def seq2seq_loss(label_smoothing: float = 0.0) -> Callable[..., tf.Tensor]:
 
     def loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool) -> tf.Tensor:
         logits = model(model_inputs(model, batch), training=training)["logits"]
-        ce = token_cross_entropy(logits, batch["target_ids"], label_smoothing)
+        vocab = getattr(model, "target_vocab", None)
+        ce = token_cross_entropy(logits, batch["target_ids"], label_smoothing,
+                                 vocab.allowed if vocab else None)
         weights = tf.cast(batch["target_mask"], tf.float32)
         return tf.math.divide_no_nan(tf.reduce_sum(weights * ce), tf.reduce_sum(weights))
 

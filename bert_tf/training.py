@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from bert_tf import checkpoints, inference, models, optimization
+from bert_tf import checkpoints, inference, models, optimization, stability
 
 LossFn = Callable[[keras.Model, Mapping[str, tf.Tensor], bool], tf.Tensor]
 DatasetFn = Callable[[tf.distribute.InputContext], tf.data.Dataset]
@@ -55,6 +55,9 @@ class TrainConfig:
     keep_checkpoint_max: int = 5
     grad_accum_steps: int = 1
     optimizer: str = "adamw"
+    adam_bias_correction: bool = False
+    head_initializer: str = "truncated_normal"
+    reinit_layers: int = 0
     xla: bool = False
     seed: int | None = None
     inference_dtype: str = "float32"
@@ -190,7 +193,8 @@ class Trainer:
             self.optimizer = optimization.create_optimizer(
                 self.variables, config.learning_rate, config.num_train_steps,
                 config.num_warmup_steps, config.optimizer,
-                float16=keras.mixed_precision.global_policy().name == "mixed_float16")
+                float16=keras.mixed_precision.global_policy().name == "mixed_float16",
+                bias_correction=config.adam_bias_correction)
         # Dropout RNG states: saved too, so a resumed run draws the same masks.
         self.rng_states = {f"{_RNG_PREFIX}{i}": v for i, v in enumerate(
             v for v in self.model.variables if v.path.endswith("seed_generator_state"))}
@@ -236,6 +240,8 @@ class Trainer:
         original fine-tuning does; with `init_optimizer` (run_pretraining) its Adam
         slots and global_step are restored too when present; with `extend_positions`
         a shorter position table there is grown to the model's (--max_position_embeddings).
+        A fine-tuning initialisation (num_train_steps > 0) then applies the config's
+        few-sample remedies (`stability.reinitialize`).
         Returns what was restored ("resume", "init" or "scratch").
         """
         latest = tf.train.latest_checkpoint(self.config.output_dir)
@@ -247,18 +253,23 @@ class Trainer:
             logging.info("Resumed from %s at step %d", latest, self.global_step)
             return "resume"
         if isinstance(init_checkpoint, Mapping):  # already read (e.g. a distillation student)
-            checkpoints.load_weights(self.model, init_checkpoint,
-                                     allow_missing_heads=allow_missing_heads,
-                                     source="the initial values")
-            return "init"
-        if init_checkpoint:
+            report = checkpoints.load_weights(self.model, init_checkpoint,
+                                              allow_missing_heads=allow_missing_heads,
+                                              source="the initial values")
+        elif init_checkpoint:
             values = checkpoints.read_checkpoint(init_checkpoint, include_slots=init_optimizer)
-            checkpoints.load_weights(self.model, values, allow_missing_heads=allow_missing_heads,
-                                     source=init_checkpoint, extend_positions=extend_positions)
+            report = checkpoints.load_weights(self.model, values,
+                                              allow_missing_heads=allow_missing_heads,
+                                              source=init_checkpoint,
+                                              extend_positions=extend_positions)
             if init_optimizer:
                 self._assign_optimizer_state(values, init_checkpoint, required=False)
-            return "init"
-        return "scratch"
+        else:
+            return "scratch"
+        if self.config.num_train_steps and hasattr(self.model, "encoder"):  # fine-tuning
+            stability.reinitialize(self.model, report.missing, self.config.head_initializer,
+                                   self.config.reinit_layers, self.config.seed)
+        return "init"
 
     def _assign_extra_variables(self, values: Mapping[str, np.ndarray], source: str) -> None:
         missing = [n for n in self.extra_variables if n not in values]

@@ -134,3 +134,24 @@ def test_unused_variable_is_not_decayed():
     np.testing.assert_array_equal(unused.numpy(), [2.0])
     assert used.numpy()[0] != 1.0
     assert not opt.slot_variables()["pooler/kernel/adam_m"].numpy().any()
+
+
+def test_bias_corrected_adam_matches_keras_adam():
+    """--adam_bias_correction is textbook Adam (Kingma and Ba): the same steps as Keras'
+    Adam with weight decay and clipping off."""
+    rng = np.random.default_rng(1)
+    w0 = rng.normal(size=(3, 4)).astype(np.float32)
+    ours, theirs = tf.Variable(w0), tf.Variable(w0)
+    opt = optimization.create_optimizer({"w/bias": ours}, 1e-2, num_train_steps=10 ** 6,
+                                        num_warmup_steps=0, bias_correction=True)
+    opt.clip_norm = None
+    keras_adam = tf.keras.optimizers.Adam(1e-2, epsilon=1e-6)
+    for _ in range(5):
+        g = rng.normal(size=(3, 4)).astype(np.float32)
+        opt.apply_gradients([tf.constant(g)])
+        keras_adam.apply_gradients([(tf.constant(g), theirs)])
+    # Keras adds epsilon to the uncorrected sqrt(v); equal up to that (~1e-6 relative).
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-6)
+    # The original's first step is sqrt(0.001) / 0.1 ~ 3.16x smaller in m, i.e. ~3x larger.
+    assert not np.allclose(ours.numpy(), _np_adamw_steps({"w/bias": w0}, [], ["w/bias"], 1e-2,
+                                                         10, 0)[0]["w/bias"])

@@ -96,6 +96,17 @@ def convert_pair(pair: Pair, tokenizer: tokenization.FullTokenizer, max_source_l
     return features, len(source) > max_source_length - 2, target_cut
 
 
+def target_vocabulary(pairs: Sequence[Pair], tokenizer: tokenization.FullTokenizer,
+                      max_target_length: int) -> list[int]:
+    """The sorted ids of every wordpiece in the (truncated) targets, plus [SEP]: what
+    a decoder trained on `pairs` can learn to output (`layers.OutputVocabulary`)."""
+    ids = set(tokenizer.convert_tokens_to_ids(["[SEP]"]))
+    for pair in pairs:
+        ids.update(tokenizer.convert_tokens_to_ids(
+            tokenizer.tokenize(pair.target)[:max_target_length - 1]))
+    return sorted(ids)
+
+
 def write_features(pairs: Sequence[Pair], tokenizer: tokenization.FullTokenizer,
                    max_source_length: int, max_target_length: int, output_file: str) -> int:
     """Writes the pairs' features to output_file atomically, logging what was cut."""

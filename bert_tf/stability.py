@@ -1,0 +1,75 @@
+"""Remedies for unstable few-sample fine-tuning (issue: restarts, stability report).
+
+Fine-tuning with the original recipe for only tens of steps gives a result that
+depends on the seed (Devlin et al. restarted BERT-Large on small sets; Mosbach et
+al., ICLR 2021; Zhang et al., ICLR 2021). The defaults stay the original's; these
+are applied once, right after a model is initialised from a pretrained checkpoint:
+
+  head_initializer  the new task head's `output_weights`: truncated_normal (the
+                    original's, stddev initializer_range) or glorot_uniform (Keras'
+                    Dense default, larger for small heads).
+  reinit_layers     the top k encoder layers and the pooler drawn afresh (Zhang et al.).
+
+(Adam's bias correction lives in `optimization.AdamWeightDecay`.)
+"""
+
+from __future__ import annotations
+
+import keras
+from absl import logging
+
+from bert_tf import checkpoints
+
+HEAD_INITIALIZERS = ("truncated_normal", "glorot_uniform")
+
+
+def _initial_value(name: str, shape, stddev: float, head_initializer: str | None, seed: int):
+    if head_initializer == "glorot_uniform":
+        return keras.initializers.GlorotUniform(seed=seed)(shape)
+    if name.endswith(("kernel", "output_weights")):
+        return keras.initializers.TruncatedNormal(stddev=stddev, seed=seed)(shape)
+    if name.endswith("gamma"):
+        return keras.ops.ones(shape)
+    return keras.ops.zeros(shape)  # biases, LayerNorm beta
+
+
+def reinitialize(model: keras.Model, missing: list[str], head_initializer: str = "truncated_normal",
+                 reinit_layers: int = 0, seed: int | None = None) -> list[str]:
+    """Re-draws what the remedies ask for, after `model` was loaded from a checkpoint.
+
+    Args:
+      model: a task model from `bert_tf.models` (with an `encoder`).
+      missing: TF1 names the checkpoint lacked (`LoadReport.missing`): only a new
+        head is re-drawn by `head_initializer`, never one fine-tuned before.
+      head_initializer: one of HEAD_INITIALIZERS.
+      reinit_layers: how many of the top encoder layers (plus the pooler) to re-draw
+        as the original initialises them.
+      seed: the run's seed; each variable gets its own derived seed.
+
+    Returns:
+      The TF1 names re-drawn.
+    """
+    if head_initializer not in HEAD_INITIALIZERS:
+        raise ValueError(f"--head_initializer={head_initializer!r}: expected one of "
+                         f"{HEAD_INITIALIZERS}")
+    variables = checkpoints.tf1_variables(model)
+    config = model.encoder.config
+    if not 0 <= reinit_layers <= config.num_hidden_layers:
+        raise ValueError(f"--reinit_layers={reinit_layers}: the model has "
+                         f"{config.num_hidden_layers} layers")
+    heads = [] if head_initializer == "truncated_normal" else [
+        n for n in missing if n.endswith("output_weights")]
+    top = tuple(f"bert/encoder/layer_{i}/"
+                for i in range(config.num_hidden_layers - reinit_layers, config.num_hidden_layers))
+    layers = [n for n in variables if reinit_layers and n.startswith(top + ("bert/pooler/",))]
+    base = 0 if seed is None else seed
+    for i, name in enumerate(heads + layers):
+        value = _initial_value(name, variables[name].shape, config.initializer_range,
+                               head_initializer if name in heads else None, base * 1000 + i)
+        variables[name].assign(keras.ops.cast(value, variables[name].dtype))
+    if heads:
+        logging.info("Head initialised %s: %s", head_initializer, ", ".join(heads))
+    if layers:
+        logging.info("Re-initialised the top %d encoder layers and the pooler (%d variables)",
+                     reinit_layers, len(layers))
+    return heads + layers
