@@ -133,7 +133,10 @@ def _eval_loss(trainer, path: str) -> dict:
     eval_tokens_outside_vocab.
     """
     model = trainer.model
-    vocab = model.target_vocab
+    allowed = None
+    if model.target_vocab is not None:
+        allowed = np.zeros(model.encoder.config.vocab_size, np.float32)
+        allowed[model.target_vocab] = 1.0
 
     @tf.function
     def sums(batch):
@@ -141,8 +144,8 @@ def _eval_loss(trainer, path: str) -> dict:
         ce = tasks.token_cross_entropy(logits, batch["target_ids"])
         weights = tf.cast(batch["target_mask"], tf.float32)
         reachable = weights
-        if vocab:
-            reachable *= tf.gather(tf.constant(vocab.allowed), batch["target_ids"])
+        if allowed is not None:
+            reachable *= tf.gather(allowed, batch["target_ids"])
         return (tf.reduce_sum(reachable * ce), tf.reduce_sum(reachable),
                 tf.reduce_sum(weights - reachable))
 

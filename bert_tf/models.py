@@ -24,7 +24,7 @@ import tensorflow as tf  # noqa: F401  (used by the doctest above)
 
 from bert_tf.config import BertConfig
 from bert_tf.layers import (BertEmbeddings, DecoderBlock, MaskedLMHead, OutputProjection,
-                            OutputVocabulary, TransformerBlock, attention_mask_adder)
+                            TransformerBlock, attention_mask_adder)
 from bert_tf.layers.embeddings import initializer
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
@@ -224,8 +224,9 @@ class BertSeq2Seq(_TaskModel):
                variables; only cross-attention is its own.
       "random" (bert2rnd) the decoder's own variables start random.
 
-    target_vocab: token ids the decoder may output (`OutputVocabulary`: run_seq2seq
-      passes the training targets' wordpieces); None for the whole vocabulary.
+    target_vocab: token ids the decoder may output (run_seq2seq passes the training
+      targets' wordpieces); the others' logits are -10000 (`MaskedLMHead` output_ids).
+      None: the whole vocabulary.
 
     Inputs: the encoder inputs plus `decoder_input_ids` int32 [batch_size, target_length]:
       [CLS] y_1 ... y_{n-1}, the target shifted right ([CLS] starts, [SEP] ends).
@@ -254,23 +255,19 @@ class BertSeq2Seq(_TaskModel):
                          name=f"decoder_layer_{i}")
             for i in range(cfg.num_hidden_layers)]
         head = MaskedLMHead(encoder.embeddings, cfg.hidden_act, cfg.initializer_range,
-                            name="predictions")
-        vocab = (OutputVocabulary(cfg.vocab_size, target_vocab, name="target_vocab")
-                 if target_vocab is not None else None)
+                            output_ids=target_vocab, name="predictions")
         source = encoder({k: inputs[k] for k in INPUT_NAMES})["sequence_output"]
         target = inputs["decoder_input_ids"]
         x = embeddings(target, keras.ops.zeros_like(target))
         for block in blocks:
             x = block(x, source, inputs["input_mask"])
-        logits = head(x)
-        outputs = {"logits": vocab(logits) if vocab else logits}
-        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        super().__init__(inputs=inputs, outputs={"logits": head(x)}, name=name, **kwargs)
         self.encoder, self.decoder_embeddings, self.decoder_layers = encoder, embeddings, blocks
-        self.lm_head, self.decoder_init, self.target_vocab = head, decoder_init, vocab
+        self.lm_head, self.decoder_init = head, decoder_init
+        self.target_vocab = head.output_ids
 
     def _head_config(self):
-        return {"decoder_init": self.decoder_init,
-                "target_vocab": self.target_vocab.ids if self.target_vocab else None}
+        return {"decoder_init": self.decoder_init, "target_vocab": self.target_vocab}
 
     # -- incremental decoding (see bert_tf.decoding) -------------------------
 
@@ -303,5 +300,4 @@ class BertSeq2Seq(_TaskModel):
         for i, block in enumerate(self.decoder_layers):
             x, cache[f"layer_{i}"] = block.step(x, position, cache[f"layer_{i}"],
                                                 cache["encoder_bias"])
-        logits = self.lm_head(x)[:, 0]
-        return (self.target_vocab(logits) if self.target_vocab else logits), cache
+        return self.lm_head(x)[:, 0], cache

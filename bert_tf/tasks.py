@@ -6,7 +6,7 @@ replicas and accumulation steps.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import keras
 import tensorflow as tf
@@ -88,23 +88,21 @@ def tagging_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: b
 
 
 def token_cross_entropy(logits: tf.Tensor, target_ids: tf.Tensor,
-                        label_smoothing: float = 0.0, allowed=None) -> tf.Tensor:
+                        label_smoothing: float = 0.0,
+                        vocab_ids: Sequence[int] | None = None) -> tf.Tensor:
     """Per-token cross entropy float32 [batch_size, length] of next-token logits.
 
     With label_smoothing e the target distribution is (1 - e) on the reference
     token plus e spread evenly over the vocabulary (Szegedy et al., 2016), or over
-    the tokens `allowed` (float [vocab_size], 1 = may be output) when given.
+    `vocab_ids` when the model can output only those.
     """
     logits = tf.cast(logits, tf.float32)
     ce = _ce(target_ids, logits)
     if label_smoothing:
         log_probs = tf.nn.log_softmax(logits)
-        if allowed is None:
-            uniform = -tf.reduce_mean(log_probs, axis=-1)
-        else:
-            allowed = tf.constant(allowed, tf.float32)
-            uniform = -tf.reduce_sum(log_probs * allowed, -1) / tf.reduce_sum(allowed)
-        ce = (1.0 - label_smoothing) * ce + label_smoothing * uniform
+        if vocab_ids is not None:
+            log_probs = tf.gather(log_probs, vocab_ids, axis=-1)
+        ce = (1.0 - label_smoothing) * ce - label_smoothing * tf.reduce_mean(log_probs, -1)
     return ce
 
 
@@ -115,9 +113,8 @@ def seq2seq_loss(label_smoothing: float = 0.0) -> Callable[..., tf.Tensor]:
 
     def loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool) -> tf.Tensor:
         logits = model(model_inputs(model, batch), training=training)["logits"]
-        vocab = getattr(model, "target_vocab", None)
         ce = token_cross_entropy(logits, batch["target_ids"], label_smoothing,
-                                 vocab.allowed if vocab else None)
+                                 model.target_vocab)
         weights = tf.cast(batch["target_mask"], tf.float32)
         return tf.math.divide_no_nan(tf.reduce_sum(weights * ce), tf.reduce_sum(weights))
 

@@ -10,10 +10,7 @@ L = cache length (the longest output), N = heads, H = size per head, D = N * H.
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import keras
-import numpy as np
 import tensorflow as tf
 
 from bert_tf.layers.attention import SelfAttention, attention_mask_adder
@@ -140,39 +137,3 @@ class DecoderBlock(TransformerBlock):
         c = self.cross_attention_layer_norm(h + tf.cast(attn, h.dtype))
         return self.feed_forward(c, training)
 
-
-@keras.saving.register_keras_serializable(package="bert_tf")
-class OutputVocabulary(keras.layers.Layer):
-    """Next-token logits restricted to `ids`: -10000 added to every other token's.
-
-    Fine-tuned on a small set, a decoder whose softmax spans BERT's whole vocabulary
-    spends its first hundreds of steps pushing down tens of thousands of tokens that
-    never occur (Adam moves each of their tied embedding rows as far as a used one),
-    and learns to ignore the source meanwhile. Restricting the output to the
-    wordpieces of the training targets (a fixed shortlist, as Jean et al., 2015) makes
-    those logits' gradients exactly zero. -10000 as the original's attention masks.
-
-    Args:
-      vocab_size: the logits' last dimension.
-      ids: the token ids that may be predicted.
-
-    Call arguments:
-      logits: float32 Tensor [..., vocab_size].
-    """
-
-    def __init__(self, vocab_size: int, ids: Sequence[int], **kwargs):
-        super().__init__(**kwargs)
-        self.vocab_size, self.ids = vocab_size, sorted({int(i) for i in ids})
-        if not self.ids or self.ids[0] < 0 or self.ids[-1] >= vocab_size:
-            raise ValueError(f"target vocabulary ids must be in [0, {vocab_size}), got "
-                             f"{len(self.ids)} ids from {self.ids[:1]} to {self.ids[-1:]}")
-        allowed = np.zeros(vocab_size, np.float32)
-        allowed[self.ids] = 1.0
-        self.allowed = allowed
-        self._bias = (1.0 - allowed) * -10000.0
-
-    def call(self, logits):
-        return logits + tf.constant(self._bias, logits.dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "vocab_size": self.vocab_size, "ids": self.ids}
