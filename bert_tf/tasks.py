@@ -114,7 +114,7 @@ def seq2seq_loss(label_smoothing: float = 0.0) -> Callable[..., tf.Tensor]:
     def loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool) -> tf.Tensor:
         logits = model(model_inputs(model, batch), training=training)["logits"]
         ce = token_cross_entropy(logits, batch["target_ids"], label_smoothing,
-                                 model.target_vocab)
+                                 getattr(model, "target_vocab", None))
         weights = tf.cast(batch["target_mask"], tf.float32)
         return tf.math.divide_no_nan(tf.reduce_sum(weights * ce), tf.reduce_sum(weights))
 

@@ -117,29 +117,32 @@ def test_bad_input_is_one_line_and_exit_code_2(tiny_run, tmp_path, case, message
 
 
 @pytest.mark.slow
-def test_bert2bert_from_minilm_trains_evaluates_and_predicts(minilm, tmp_path):
-    """The real checkpoint through the whole script: the bert2bert warm start, training,
-    the teacher-forced eval loss, BLEU, greedy decoding, eval_predictions.tsv. 50 steps
-    teach the decoder the target language (loss about 10 -> under 2.5); translating
-    needs far more steps than a CPU test affords (README, "Translation ...")."""
-    train = tmp_path / "train.tsv"
-    train.write_text("".join((DATA / "train.tsv").read_text().splitlines(True)[:1 + 800]))
+def test_bert2bert_from_minilm_learns_to_translate(minilm, tmp_path):
+    """The real checkpoint through the whole script: the bert2bert warm start, one epoch
+    of the bundled sample (150 steps of 16 pairs), the teacher-forced eval loss, greedy
+    decoding and BLEU on 40 held-out pairs. Runs that learn only the target language
+    (the plateau a full 30522-word softmax stays on for hundreds of steps) score
+    BLEU ~1 and eval loss ~1.1; with --target_vocab=train (the default) 150 steps
+    reached BLEU 52-73 (README)."""
     dev = tmp_path / "dev.tsv"
     dev.write_text("".join((DATA / "dev.tsv").read_text().splitlines(True)[:1 + 40]))
-    r = run_script("run_seq2seq.py", f"--init_checkpoint={minilm}", f"--train_file={train}",
-                   f"--eval_file={dev}", "--do_train", "--do_eval", "--max_source_length=16",
-                   "--max_target_length=24", "--train_batch_size=16", "--learning_rate=2e-4",
-                   "--num_train_epochs=1", "--beam_size=1", "--eval_batch_size=40",
-                   f"--output_dir={tmp_path / 'out'}", timeout=1200)
+    r = run_script("run_seq2seq.py", f"--init_checkpoint={minilm}",
+                   f"--train_file={DATA / 'train.tsv'}", f"--eval_file={dev}", "--do_train",
+                   "--do_eval", "--max_source_length=16", "--max_target_length=25",
+                   "--train_batch_size=16", "--learning_rate=2e-4", "--num_train_epochs=1",
+                   "--beam_size=1", "--eval_batch_size=40", f"--output_dir={tmp_path / 'out'}",
+                   timeout=1800)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "Decoder warm-started from BERT (bert2bert)" in r.stderr
+    assert "Output vocabulary: the 110 wordpieces of the training targets" in r.stderr
     result = dict(line.split(" = ") for line in
                   (tmp_path / "out" / "eval_results.txt").read_text().splitlines())
     print(f"bert2bert dev: {result}")
-    assert float(result["eval_loss"]) < 2.5 and 0.0 <= float(result["bleu"]) <= 100.0
-    assert result["global_step"] == "50" and result["eval_examples"] == "40"
+    assert result["global_step"] == "150" and result["eval_examples"] == "40"
+    assert result["eval_tokens_outside_vocab"] == "0"
+    assert float(result["eval_loss"]) < 0.5 and float(result["bleu"]) >= 40.0
     rows = [row.split("\t") for row in
             (tmp_path / "out" / "eval_predictions.tsv").read_text().splitlines()[1:]]
     assert len(rows) == 40
-    openings = ("der ", "die ", "das ", "oft ", "heute ", "morgen ", "jetzt ")
-    assert sum(hypothesis.startswith(openings) for _, _, hypothesis in rows) >= 36
+    exact = sum(hypothesis == reference for _, reference, hypothesis in rows)
+    assert exact >= 5, rows[:5]

@@ -305,6 +305,42 @@ def test_loss_is_masked_mean_with_label_smoothing():
         tasks.seq2seq_loss(1.0)
 
 
+def test_target_vocab_shortlist(cfg):
+    """--target_vocab: logits of the listed ids equal the full head's, every other is
+    -10000; those rows of the tied table get no gradient from the output layer; label
+    smoothing spreads over the shortlist only."""
+    full = _model(cfg)
+    ids = [3, 5, 8, 13]
+    short = models.BertSeq2Seq(models.BertEncoder(cfg), "bert", target_vocab=[13, 5, 8, 3, 5])
+    assert short.target_vocab == ids
+    for a, b in zip(full.weights, short.weights):
+        b.assign(a)
+    x = _inputs(cfg)
+    got, want = short(x)["logits"].numpy(), full(x)["logits"].numpy()
+    np.testing.assert_allclose(got[..., ids], want[..., ids], rtol=1e-5, atol=1e-5)
+    assert (np.delete(got, ids, -1) == -10000.0).all()
+    cached = decoding.generate(short, {k: x[k] for k in models.INPUT_NAMES}, 6, BOS, EOS, 1)[0]
+    assert set(cached.numpy().ravel()) <= set(ids) | {0}  # 0: padding after the end
+    batch = {**x, "target_ids": tf.constant(x["decoder_input_ids"] % 2 * 2 + 3),
+             "target_mask": tf.ones_like(x["decoder_input_ids"])}
+    with tf.GradientTape() as tape:
+        loss = tasks.seq2seq_loss(0.1)(short, batch, True)
+    table = short.encoder.embeddings.word_embeddings
+    grad = tf.convert_to_tensor(tape.gradient(loss, table)).numpy()
+    used = set(ids) | set(x["input_word_ids"].ravel()) | set(
+        x["decoder_input_ids"].ravel())
+    assert not grad[[i for i in range(cfg.vocab_size) if i not in used]].any()
+    log_p = tf.nn.log_softmax(got).numpy()
+    ce = -np.take_along_axis(log_p, batch["target_ids"].numpy()[..., None], -1)[..., 0]
+    expected = 0.9 * ce - 0.1 * log_p[..., ids].mean(-1)
+    loss = tasks.seq2seq_loss(0.1)(short, batch, False)
+    assert float(loss) == pytest.approx(expected.mean(), rel=1e-5)
+    restored = models.BertSeq2Seq.from_config(short.get_config())
+    assert restored.target_vocab == ids
+    with pytest.raises(ValueError, match="output_ids"):
+        models.BertSeq2Seq(models.BertEncoder(cfg), "bert", target_vocab=[cfg.vocab_size])
+
+
 def test_trainer_learns_to_reverse_sequences(cfg, tmp_path):
     """The whole path (features, the shared Trainer, the loss, cached greedy decoding)
     learns a task that needs the source: output the source backwards."""
