@@ -123,6 +123,8 @@ def build_teacher(teacher_dir: str, config: BertConfig, num_labels: int):
 
 
 def main(_):
+    if FLAGS.num_restarts > 1:  # a run_classifier flag this script shares but does not run
+        raise flags.ValidationError("--num_restarts is not supported by run_distillation.py")
     info = load_teacher_info(FLAGS.teacher_dir)
     _apply_teacher_defaults(info)
     processor = run_classifier.processor_from_flags()
