@@ -13,14 +13,14 @@ machine. Each (task, config) is one script call with --num_restarts=<seeds> (see
 
 all at learning rate 1e-4 (sequence lengths fit the longest example: nothing is cut).
 
-Configs (the original recipe, then one remedy each; README "Small datasets" recommends
-glorot from these numbers):
+Configs (the original recipe, one remedy each, then the combination README "Small
+datasets" recommends from these numbers):
   original     truncated normal 0.02 head, Adam without bias correction, warmup 10%
   glorot       --head_initializer=glorot_uniform
   bias_corr    --adam_bias_correction
   reinit       --reinit_layers=1 (the top layer and the pooler re-drawn)
   warmup       --warmup_proportion=0.3
-  glorot_reinit  --head_initializer=glorot_uniform --reinit_layers=1
+  glorot_reinit --head_initializer=glorot_uniform --reinit_layers=1
 
 Reruns skip finished (task, config) pairs; a killed one resumes (--num_restarts resumes).
 Prints one Markdown table per task (seeds -> metric, mean, std) and writes them to
