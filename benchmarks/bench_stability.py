@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -103,8 +104,7 @@ def markdown(task: str, rows: dict[str, list[float]]) -> str:
              "| config | per seed | mean | std |", "| --- | --- | --- | --- |"]
     for config, values in rows.items():
         values = [v if metric == "f1" else v * scale for v in values]
-        mean = sum(values) / len(values)
-        std = (sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)) ** 0.5
+        mean, std = statistics.mean(values), statistics.stdev(values)
         lines.append(f"| {config} | {', '.join(f'{v:.1f}' for v in values)} | {mean:.1f} | "
                      f"{std:.1f} |")
     return "\n".join(lines) + "\n"

@@ -237,8 +237,5 @@ def create_optimizer(variables: Mapping[str, "tf.Variable"], init_lr: float,
     (`bias_correction`: Adam's, not the original's; LAMB always has it)."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"--optimizer={optimizer!r}: expected one of {sorted(OPTIMIZERS)}")
-    if optimizer == "adamw":
-        return AdamWeightDecay(variables, init_lr, num_train_steps, num_warmup_steps,
-                               float16=float16, bias_correction=bias_correction)
     return OPTIMIZERS[optimizer](variables, init_lr, num_train_steps, num_warmup_steps,
-                                 float16=float16)
+                                 float16=float16, bias_correction=bias_correction)

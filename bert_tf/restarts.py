@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import math
 import os
+import statistics
 from typing import Callable, Iterator, Sequence
 
 import tensorflow as tf
 from absl import flags, logging
 
+from bert_tf import cli
 from bert_tf.io import atomic_write_text, read_text
 
 FLAGS = flags.FLAGS
@@ -91,20 +92,9 @@ def summary_rows(results: list[dict], seeds: list[int]) -> list[list[str]]:
     rows = [["restart", "seed", *keys]]
     rows += [[str(i), str(seed), *(f"{r[k]:.6g}" for k in keys)]
              for i, (r, seed) in enumerate(zip(results, seeds))]
-    for name, stat in (("mean", _mean), ("std", _std)):
+    for name, stat in (("mean", statistics.mean), ("std", statistics.stdev)):
         rows.append([name, "", *(f"{stat([r[k] for r in results]):.6g}" for k in keys)])
     return rows
-
-
-def _mean(xs: list[float]) -> float:
-    return sum(xs) / len(xs)
-
-
-def _std(xs: list[float]) -> float:
-    if len(xs) < 2:
-        return 0.0
-    m = _mean(xs)
-    return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
 
 
 def run(main: Callable[[list[str]], None], argv: list[str], metrics: Sequence[str]) -> int:
@@ -112,7 +102,7 @@ def run(main: Callable[[list[str]], None], argv: list[str], metrics: Sequence[st
 
     Returns the best restart's index.
     """
-    if not FLAGS.do_train:
+    if not FLAGS.do_train:  # (num_restarts >= 2 here: statistics.stdev needs two)
         raise flags.ValidationError("--num_restarts needs --do_train")
     if not FLAGS.output_dir:
         raise flags.ValidationError("--output_dir is required")
@@ -152,8 +142,7 @@ def _keep(out: str, best_dir: str, result: dict) -> None:
             tmp = os.path.join(out, f".{name}.tmp-{os.getpid()}")
             tf.io.gfile.copy(source, tmp, overwrite=True)
             tf.io.gfile.rename(tmp, os.path.join(out, name), overwrite=True)
-    atomic_write_text(os.path.join(out, "eval_results.txt"),
-                      "".join(f"{k} = {result[k]}\n" for k in sorted(result)))
+    cli.write_eval_results(result)  # output_dir is `out` again here
     latest = tf.train.latest_checkpoint(best_dir)
     if latest:  # relative, so the run directory can be moved as a whole
         relative = os.path.relpath(latest, out)

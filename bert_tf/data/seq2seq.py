@@ -99,7 +99,7 @@ def convert_pair(pair: Pair, tokenizer: tokenization.FullTokenizer, max_source_l
 def target_vocabulary(pairs: Sequence[Pair], tokenizer: tokenization.FullTokenizer,
                       max_target_length: int) -> list[int]:
     """The sorted ids of every wordpiece in the (truncated) targets, plus [SEP]: what
-    a decoder trained on `pairs` can learn to output (`layers.OutputVocabulary`)."""
+    a decoder trained on `pairs` can learn to output (`MaskedLMHead` output_ids)."""
     ids = set(tokenizer.convert_tokens_to_ids(["[SEP]"]))
     for pair in pairs:
         ids.update(tokenizer.convert_tokens_to_ids(

@@ -136,4 +136,3 @@ class DecoderBlock(TransformerBlock):
         attn = self.dropout(self.cross_attention_output(context), training=training)
         c = self.cross_attention_layer_norm(h + tf.cast(attn, h.dtype))
         return self.feed_forward(c, training)
-
