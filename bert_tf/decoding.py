@@ -1,8 +1,9 @@
 """Greedy and beam search over a cached step function, and in-graph detokenization.
 
 A step function maps (ids [B, 1] int32, position int32 scalar, cache) to
-(logits float32 [B, vocab_size], cache): the token at `position` in, the next
-token's logits out, the cache (a nest of tensors with the batch first) updated.
+(logits float32 [B, V], cache): the token at `position` in, the next token's
+logits out (over the vocabulary, or over a shortlist `vocab_ids` of V tokens),
+the cache (a nest of tensors with the batch first) updated.
 `BertSeq2Seq.decode_step` is one; `generate` wires a model to the searches.
 
 Every tensor keeps its shape from step to step (the output buffers hold
@@ -44,8 +45,12 @@ def _start(initial_ids: tf.Tensor, batch_shape: list, max_decode_length: int) ->
 
 
 def greedy_search(step_fn: StepFn, initial_ids: tf.Tensor, initial_cache: dict,
-                  max_decode_length: int, eos_id: int) -> tuple[tf.Tensor, tf.Tensor]:
+                  max_decode_length: int, eos_id: int, vocab_ids: tf.Tensor | None = None
+                  ) -> tuple[tf.Tensor, tf.Tensor]:
     """The most probable token at each step until `eos_id` or `max_decode_length`.
+
+    vocab_ids: int32 [V], the token id of each logit column (a shortlist), or None
+      when column i is token i.
 
     Returns:
       ids int32 [B, max_decode_length + 1]: the start id, the tokens up to and
@@ -58,8 +63,9 @@ def greedy_search(step_fn: StepFn, initial_ids: tf.Tensor, initial_cache: dict,
     def body(i, seq, scores, finished, cache):
         logits, cache = step_fn(seq[:, i][:, None], i, cache)
         log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))
-        ids = tf.argmax(log_probs, -1, output_type=tf.int32)
-        step = tf.gather(log_probs, ids, batch_dims=1)
+        column = tf.argmax(log_probs, -1, output_type=tf.int32)
+        step = tf.gather(log_probs, column, batch_dims=1)
+        ids = column if vocab_ids is None else tf.gather(vocab_ids, column)
         ids = tf.where(finished, 0, ids)
         scores = scores + tf.where(finished, 0.0, step)
         return i + 1, _write(seq, i + 1, ids), scores, finished | (ids == eos_id), cache
@@ -73,8 +79,8 @@ def greedy_search(step_fn: StepFn, initial_ids: tf.Tensor, initial_cache: dict,
 
 
 def beam_search(step_fn: StepFn, initial_ids: tf.Tensor, initial_cache: dict, vocab_size: int,
-                beam_size: int, alpha: float, max_decode_length: int, eos_id: int
-                ) -> tuple[tf.Tensor, tf.Tensor]:
+                beam_size: int, alpha: float, max_decode_length: int, eos_id: int,
+                vocab_ids: tf.Tensor | None = None) -> tuple[tf.Tensor, tf.Tensor]:
     """Beam search with GNMT length normalisation.
 
     Each step extends the `beam_size` live hypotheses by every token, keeps the
@@ -82,6 +88,9 @@ def beam_search(step_fn: StepFn, initial_ids: tf.Tensor, initial_cache: dict, vo
     eos_id), moves the ended ones into the finished set scored by log probability
     / length_penalty(length, alpha), and stops when the best live hypothesis,
     even at the largest penalty, cannot beat the worst finished one.
+
+    vocab_size: the width of step_fn's logits. vocab_ids: int32 [vocab_size], the
+      token id of each column (a shortlist), or None when column i is token i.
 
     Returns:
       ids int32 [B, beam_size, max_decode_length + 1], best first: the start id,
@@ -108,6 +117,8 @@ def beam_search(step_fn: StepFn, initial_ids: tf.Tensor, initial_cache: dict, vo
         log_probs += alive_log_probs[:, :, None]
         top_log_probs, top = tf.nn.top_k(tf.reshape(log_probs, [b, k * vocab_size]), k=2 * k)
         top_ids = top % vocab_size
+        if vocab_ids is not None:
+            top_ids = tf.gather(vocab_ids, top_ids)
         top_seq, top_cache = gather((alive, cache), top // vocab_size)
         top_seq = _write(top_seq, i + 1, top_ids)
         ended = tf.equal(top_ids, eos_id)
@@ -160,10 +171,17 @@ def generate(model, inputs: dict[str, tf.Tensor], max_decode_length: int, bos_id
     """
     cache = model.initial_cache(inputs, max_decode_length)
     start = tf.fill([tf.shape(inputs["input_word_ids"])[0]], bos_id)
+    weights = model.lm_head.output_weights()  # loop-invariant: gathered once, not per step
+
+    def step(ids, position, cache):
+        return model.decode_step(ids, position, cache, weights)
+
+    # With a target_vocab shortlist the search runs over its columns only.
+    vocab_ids = None if model.target_vocab is None else tf.constant(model.target_vocab, tf.int32)
     if beam_size == 1:
-        ids, scores = greedy_search(model.decode_step, start, cache, max_decode_length, eos_id)
+        ids, scores = greedy_search(step, start, cache, max_decode_length, eos_id, vocab_ids)
     else:
-        ids, scores = beam_search(model.decode_step, start, cache, model.encoder.config.vocab_size,
-                                  beam_size, alpha, max_decode_length, eos_id)
+        ids, scores = beam_search(step, start, cache, int(weights[0].shape[0]), beam_size, alpha,
+                                  max_decode_length, eos_id, vocab_ids)
         ids, scores = ids[:, 0], scores[:, 0]
     return ids[:, 1:], scores

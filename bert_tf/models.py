@@ -291,13 +291,19 @@ class BertSeq2Seq(_TaskModel):
                                    "cross_value": cross_value}
         return cache
 
-    def decode_step(self, ids: tf.Tensor, position: tf.Tensor, cache: dict
+    def decode_step(self, ids: tf.Tensor, position: tf.Tensor, cache: dict,
+                    output_weights: tuple[tf.Tensor, tf.Tensor] | None = None
                     ) -> tuple[tf.Tensor, dict]:
-        """Next-token logits for ids [B, 1] at `position`: (float32 [B, vocab_size], cache)."""
+        """Next-token logits for ids [B, 1] at `position`: (float32 [B, V], cache).
+
+        V = len(target_vocab), column j scoring id target_vocab[j] (the ids outside
+        it are never output), or vocab_size. `output_weights`: the head's, gathered
+        once per search (`MaskedLMHead.output_weights`).
+        """
         x = self.decoder_embeddings(ids, tf.zeros_like(ids), position_offset=position,
                                     training=False)
         cache = dict(cache)
         for i, block in enumerate(self.decoder_layers):
             x, cache[f"layer_{i}"] = block.step(x, position, cache[f"layer_{i}"],
                                                 cache["encoder_bias"])
-        return self.lm_head(x)[:, 0], cache
+        return self.lm_head.project(x[:, 0], output_weights), cache

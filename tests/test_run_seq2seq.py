@@ -87,6 +87,44 @@ def test_predict_writes_tsv_and_counts_truncated_sources(tiny_run, tmp_path):
     assert all(row.split("\t")[1] == "" for row in rows[1:])  # no references given
 
 
+def test_eval_rouge_on_summaries_given_as_sentence_lists(tiny_run, tmp_path):
+    """--metric=rouge on run_summarization's JSONL (summary = list of sentences): the
+    scores equal rouge-score's own (its default tokenizer and stemmer on this ASCII
+    text), rougeLsum taking reference and hypothesis one sentence per line."""
+    from rouge_score import rouge_scorer
+
+    run, _, _ = tiny_run
+    docs = [{"text": "the quick brown fox jumps over the lazy dog .",
+             "summary": ["the fox jumps .", "the dog is lazy ."]},
+            {"text": "john smith lives in new york .", "summary": ["john smith lives in york ."]},
+            {"text": "a good movie !", "summary": ["it was a good film ."]}]
+    evals = tmp_path / "dev.jsonl"
+    evals.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    # Overfit the three pairs, so the hypotheses overlap their references.
+    r = run_script("run_seq2seq.py", f"--init_checkpoint={run}", f"--train_file={evals}",
+                   f"--eval_file={evals}", "--do_train", "--train_batch_size=3",
+                   "--num_train_epochs=80", "--learning_rate=3e-3", "--warmup_proportion=0.05",
+                   "--do_eval", "--metric=rouge", "--source_column=text",
+                   "--target_column=summary", "--max_source_length=16", "--max_target_length=8",
+                   "--beam_size=2", f"--output_dir={tmp_path / 'out'}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = dict(line.split(" = ") for line in
+                  (tmp_path / "out" / "eval_results.txt").read_text().splitlines())
+    rows = [row.split("\t") for row in
+            (tmp_path / "out" / "eval_predictions.tsv").read_text().splitlines()[1:]]
+    assert [row[1] for row in rows] == [" ".join(d["summary"]) for d in docs]
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
+    scores = [scorer.score("\n".join(d["summary"]), row[2].replace(". ", ".\n"))
+              for d, row in zip(docs, rows)]
+    for name in ("rouge1", "rouge2", "rougeLsum"):
+        expected = 100 * np.mean([s[name].fmeasure for s in scores])
+        assert float(result[name]) == pytest.approx(expected, abs=1e-9)
+        assert float(result[f"{name}_low"]) <= float(result[name]) <= float(
+            result[f"{name}_high"])
+    assert "bleu" not in result and int(result["eval_examples"]) == 3
+    assert float(result["rouge2"]) > 50  # the overfit model repeats most of its references
+
+
 @pytest.mark.parametrize("case, message", [
     ("beam", "--beam_size=0: must be at least 1"),
     ("column", "lacks the column(s) ['target']"),

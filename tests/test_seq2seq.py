@@ -199,6 +199,36 @@ def test_beam_search_on_the_model_equals_model_garden(cfg):
     assert _prefixes(ids.numpy()) == _prefixes(ref_ids.numpy())
 
 
+def test_shortlist_search_equals_model_garden_over_the_whole_vocabulary(cfg):
+    """With target_vocab, decoding searches only the shortlist's columns and maps them
+    back to ids: the same hypotheses and scores as the Model Garden's search over all
+    vocab_size logits, the unlisted ones -10000 (the head's teacher-forcing output)."""
+    from official.nlp.modeling.ops import beam_search as mg
+
+    ids = [EOS, 5, 8, 13, 21, 34]
+    model = models.BertSeq2Seq(models.BertEncoder(cfg), "bert", target_vocab=ids)
+    x = {k: v for k, v in _inputs(cfg).items() if k != "decoder_input_ids"}
+    bias = model.lm_head.output_bias
+    # A random model ends at once; with EOS unlikely the live beams run all 6 steps.
+    bias.assign(tf.tensor_scatter_nd_update(bias, [[EOS]], [-30.0]))
+    columns = model.lm_head._columns
+
+    def full_step(prefix, i, cache):
+        logits, cache = model.decode_step(prefix[:, -1:], i, cache)
+        assert logits.shape[-1] == len(ids)
+        padded = tf.pad(logits, [[0, 0], [0, 1]], constant_values=-10000.0)
+        return tf.gather(padded, columns, axis=1), cache
+
+    ref_ids, ref_scores = mg.sequence_beam_search(
+        full_step, tf.fill([2], BOS), model.initial_cache(x, 6), cfg.vocab_size, 3, 0.6, 6, EOS,
+        padded_decode=False)
+    got, scores = decoding.generate(model, x, 6, BOS, EOS, beam_size=3)
+    got = np.concatenate([np.full([2, 1], BOS), got.numpy()], 1)
+    assert _prefixes(got) == _prefixes(ref_ids[:, 0].numpy())
+    np.testing.assert_allclose(scores, ref_scores[:, 0], rtol=1e-5)
+    assert set(got[:, 1:].ravel()) <= set(ids) | {0}
+
+
 def test_greedy_takes_the_argmax_of_the_full_forward(cfg):
     model = _model(cfg)
     x = _inputs(cfg)
@@ -281,6 +311,23 @@ def test_read_pairs_errors_name_file_and_line(tmp_path):
     csv_path = tmp_path / "p.csv"
     csv_path.write_text('source,target\n"Hi, you.",Hallo.\n')
     assert seq2seq.read_pairs(str(csv_path))[0].source == "Hi, you."
+
+
+def test_read_pairs_joins_a_list_of_sentences_one_per_line(tmp_path):
+    """run_summarization's JSONL (a summary as a list of sentences) is a seq2seq file too."""
+    path = tmp_path / "docs.jsonl"
+    rows = [{"text": "A b. C d.", "summary": [" A b. ", "C d."]},
+            {"text": "E f.", "summary": []}, {"text": "G.", "summary": [1]}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows[:1]))
+    (pair,) = seq2seq.read_pairs(str(path), "text", "summary")
+    assert (pair.source, pair.target) == ("A b. C d.", "A b.\nC d.")
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows[:2]))
+    with pytest.raises(seq2seq.Seq2SeqDataError, match=r"docs.jsonl, line 2: empty target"):
+        seq2seq.read_pairs(str(path), "text", "summary")
+    assert seq2seq.read_pairs(str(path), "text", "summary", require_target=False)[1].target is None
+    path.write_text(json.dumps(rows[2]) + "\n")
+    with pytest.raises(seq2seq.Seq2SeqDataError, match=r"line 1: column 'summary' holds \[1\]"):
+        seq2seq.read_pairs(str(path), "text", "summary")
 
 
 def test_loss_is_masked_mean_with_label_smoothing():

@@ -41,7 +41,9 @@ class Pair:
 def read_pairs(path: str, source_column: str = "source", target_column: str = "target",
                require_target: bool = True) -> list[Pair]:
     """Pairs from a TSV, CSV or JSONL file (format by file name, as run_classifier's
-    generic task); columns are header names or 0-based indexes.
+    generic task); columns are header names or 0-based indexes. A JSONL column may
+    hold a list of sentences (a summary, as run_summarization's files): they are
+    joined one per line, as rougeLsum scores them.
 
     Raises Seq2SeqDataError naming the file and line of a missing column or an
     empty source or target.
@@ -51,23 +53,29 @@ def read_pairs(path: str, source_column: str = "source", target_column: str = "t
         recs = classifier.read_records(path, [source_column, target_column], optional=optional)
         pairs = []
         for line, rec in recs:
-            source = classifier.text_field(rec, source_column, path, line).strip()
+            source = _text(rec, source_column, path, line)
             if not source:
                 raise Seq2SeqDataError(f"{path}, line {line}: empty source "
                                        f"(column {source_column!r})")
-            target = rec.get(target_column)
-            if require_target:
-                target = classifier.text_field(rec, target_column, path, line).strip()
-                if not target:
-                    raise Seq2SeqDataError(f"{path}, line {line}: empty target "
-                                           f"(column {target_column!r})")
-            pairs.append(Pair(f"{path}:{line}", source,
-                              None if target is None else str(target).strip()))
+            target = None
+            if require_target or rec.get(target_column) is not None:
+                target = _text(rec, target_column, path, line) or None
+            if require_target and not target:
+                raise Seq2SeqDataError(f"{path}, line {line}: empty target "
+                                       f"(column {target_column!r})")
+            pairs.append(Pair(f"{path}:{line}", source, target))
     except classifier.DataError as e:
         raise Seq2SeqDataError(str(e)) from None
     if not pairs:
         raise Seq2SeqDataError(f"data file {path!r} has a header line but no pairs")
     return pairs
+
+
+def _text(rec: dict, column: str, path: str, line: int) -> str:
+    value = rec.get(column)
+    if isinstance(value, list) and value and all(isinstance(s, str) for s in value):
+        return "\n".join(s.strip() for s in value if s.strip())
+    return classifier.text_field(rec, column, path, line).strip()
 
 
 def convert_pair(pair: Pair, tokenizer: tokenization.FullTokenizer, max_source_length: int,

@@ -119,18 +119,30 @@ class MaskedLMHead(keras.layers.Layer):
         b, p = tf.shape(x)[0], tf.shape(x)[1]
         # [B * P, hidden], as the original's gather_indexes: plain 2-D MatMuls, whose
         # [vocab, hidden] gradient is one product, not one per example then summed.
-        x = tf.reshape(x, [-1, self.embeddings.hidden_size])
-        x = tf.cast(self.layer_norm(self.transform(x)), self.compute_dtype)
-        # (table @ x^T)^T, not x @ table^T: oneDNN repacks a transposed [vocab, hidden]
-        # operand on every call (forward 2.5x slower, train step +170 ms at BERT-base).
-        table, bias = self.embeddings.word_embeddings, self.output_bias
-        if self.output_ids is not None:
-            table, bias = tf.gather(table, self.output_ids), tf.gather(bias, self.output_ids)
-        logits = tf.cast(tf.transpose(tf.matmul(table, x, transpose_b=True)) + bias, tf.float32)
+        logits = self.project(tf.reshape(x, [-1, self.embeddings.hidden_size]))
         if self.output_ids is not None:
             logits = tf.gather(tf.pad(logits, [[0, 0], [0, 1]], constant_values=-10000.0),
                                self._columns, axis=1)
         return tf.reshape(logits, [b, p, self.embeddings.vocab_size])
+
+    def output_weights(self) -> tuple[tf.Tensor, tf.Tensor]:
+        """(table [V, hidden], bias [V]) of the predictable ids: the word table and
+        output bias, or their `output_ids` rows (V = len(output_ids)). A decoder
+        gathers them once per search instead of once per step."""
+        table, bias = self.embeddings.word_embeddings, self.output_bias
+        if self.output_ids is None:
+            return tf.convert_to_tensor(table), tf.convert_to_tensor(bias)
+        return tf.gather(table, self.output_ids), tf.gather(bias, self.output_ids)
+
+    def project(self, x: tf.Tensor, weights: tuple[tf.Tensor, tf.Tensor] | None = None
+                ) -> tf.Tensor:
+        """x float [N, hidden] -> float32 logits [N, V] over `output_weights` (or `weights`)."""
+        x = tf.cast(self.layer_norm(self.transform(x)), self.compute_dtype)
+        table, bias = weights or self.output_weights()
+        # (table @ x^T)^T, not x @ table^T: oneDNN repacks a transposed [vocab, hidden]
+        # operand on every call (forward 2.5x slower, train step +170 ms at BERT-base).
+        logits = tf.transpose(tf.matmul(tf.cast(table, x.dtype), x, transpose_b=True))
+        return tf.cast(logits + tf.cast(bias, x.dtype), tf.float32)
 
     def get_config(self):
         return {**super().get_config(), "hidden_act": self.hidden_act,

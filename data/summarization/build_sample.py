@@ -15,10 +15,17 @@ what a key sentence looks like. The output is deterministic (fixed seed); run
 
 Each line: {"id": ..., "text": "...", "summary": ["...", ...]}; "text" is raw text that
 run_summarization.py splits into sentences itself.
+
+headlines_{train,dev,test}.tsv (source, target) pair each key sentence with its
+headline, for abstractive summarization with run_seq2seq.py in the style of
+Gigaword headline generation (Rush et al., 2015; one of Rothe et al.'s bert2bert
+tasks): rewrite the sentence shorter, in another tense, copying its names and
+numbers. A dev or test pair whose sentence also occurs in train is left out.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import random
@@ -167,17 +174,31 @@ def _document(rng: random.Random, index: int, split: str) -> dict:
             sentences.append(next(b).format(**slots))
     summary = [s[0].upper() + s[1:] for s in summary]
     sentences = [s[0].upper() + s[1:] for s in sentences]
-    return {"id": f"{split}-{index}", "text": " ".join(sentences), "summary": summary}
+    keys = [sentences[i] for i in key_slots]
+    return {"id": f"{split}-{index}", "text": " ".join(sentences), "summary": summary,
+            "headlines": list(zip(keys, summary))}
 
 
 def main() -> None:
     rng = random.Random(SEED)
+    seen = set()  # training sources: a dev or test pair with one of these is left out
     for split, size in SIZES.items():
+        documents = [_document(rng, i, split) for i in range(size)]
+        headlines = [pair for doc in documents for pair in doc.pop("headlines")
+                     if pair[0] not in seen]
+        if split == "train":
+            seen = {source for source, _ in headlines}
         path = os.path.join(HERE, f"{split}.jsonl")
         with open(path, "w", encoding="utf-8") as f:
-            for i in range(size):
-                f.write(json.dumps(_document(rng, i, split), ensure_ascii=False) + "\n")
+            for doc in documents:
+                f.write(json.dumps(doc, ensure_ascii=False) + "\n")
         print(f"wrote {size} documents to {path}")
+        path = os.path.join(HERE, f"headlines_{split}.tsv")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f, delimiter="\t", lineterminator="\n")
+            writer.writerow(["source", "target"])
+            writer.writerows(headlines)
+        print(f"wrote {len(headlines)} sentence/headline pairs to {path}")
 
 
 if __name__ == "__main__":
