@@ -8,8 +8,8 @@ vocab 30522) with random weights, on --batch random sources of --source tokens,
 generating exactly --tokens tokens (the end token is disabled, so every row does
 the same work). --target_vocab N gives the model run_seq2seq's output shortlist
 (--target_vocab=train: a fine-tuned model outputs only its training targets'
-wordpieces) of N ids, so each step multiplies N rows of the word table, not 30522;
-the Model Garden row keeps the whole vocabulary. Rows, timed in interleaved rounds after a warm-up call each:
+wordpieces) of N ids, so each step multiplies N rows of the word table, not 30522,
+and the search ranks N columns; the Model Garden row keeps the whole vocabulary. Rows, timed in interleaved rounds after a warm-up call each:
   greedy cached      decoding.greedy_search over BertSeq2Seq.decode_step: self-attention
                      keys/values cached, cross-attention keys/values computed once (and with XLA)
   greedy recompute   the same model run on the whole prefix at every step (no cache):
@@ -37,8 +37,11 @@ BOS, NO_EOS = 101, -1
 
 
 def recompute_greedy(model: models.BertSeq2Seq, inputs: dict, steps: int) -> tf.Tensor:
-    """Greedy decoding that runs the decoder over the whole prefix at every step."""
+    """Greedy decoding that runs the decoder over the whole prefix at every step; the
+    output layer as in decoding.generate (rows gathered once, argmax over the shortlist)."""
     source = model.encoder(inputs, training=False)["sequence_output"]
+    weights = model.lm_head.output_weights()
+    vocab_ids = tf.constant(model.target_vocab or list(range(model.encoder.config.vocab_size)))
     seq = tf.fill([tf.shape(source)[0], 1], BOS)
     for _ in tf.range(steps):
         tf.autograph.experimental.set_loop_options(
@@ -46,8 +49,8 @@ def recompute_greedy(model: models.BertSeq2Seq, inputs: dict, steps: int) -> tf.
         x = model.decoder_embeddings(seq, tf.zeros_like(seq), training=False)
         for block in model.decoder_layers:
             x = block(x, source, inputs["input_mask"], training=False)
-        logits = model.lm_head(x[:, -1:])[:, 0]
-        seq = tf.concat([seq, tf.argmax(logits, -1, output_type=tf.int32)[:, None]], 1)
+        column = tf.argmax(model.lm_head.project(x[:, -1], weights), -1, output_type=tf.int32)
+        seq = tf.concat([seq, tf.gather(vocab_ids, column)[:, None]], 1)
     return seq[:, 1:]
 
 
