@@ -199,7 +199,7 @@ def test_bert2bert_from_minilm_learns_headlines(minilm, tmp_path):
     """Abstractive summarization end to end (Gigaword-style headlines of the bundled
     summarization sample): 5 epochs of the 474 training pairs (148 steps of 16),
     greedy decoding, ROUGE on the 81 held-out pairs. Seeds 12345, 2 and 3 reached
-    ROUGE-1 SEEDS1 and ROUGE-2 SEEDS2 (README); a decoder that ignores the source
+    ROUGE-1 72.5-73.7 and ROUGE-2 54.7-56.6 (README); a decoder that ignores the source
     repeats one headline (the whole-document run in the README: ROUGE-1 19)."""
     data = REPO / "data" / "summarization"
     r = run_script("run_seq2seq.py", f"--init_checkpoint={minilm}",
