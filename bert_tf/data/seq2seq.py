@@ -73,7 +73,7 @@ def read_pairs(path: str, source_column: str = "source", target_column: str = "t
 
 def _text(rec: dict, column: str, path: str, line: int) -> str:
     value = rec.get(column)
-    if isinstance(value, list) and value and all(isinstance(s, str) for s in value):
+    if isinstance(value, list) and all(isinstance(s, str) for s in value):
         return "\n".join(s.strip() for s in value if s.strip())
     return classifier.text_field(rec, column, path, line).strip()
 
