@@ -14,7 +14,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import tensorflow as tf
 

@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_tf import checkpoints, export, models, training
+from bert_tf import checkpoints, export, models
 from bert_tf.config import BertConfig
 from bert_tf.data.packing import encode_pair
 from bert_tf.summarization import BertExtractiveSummarizer
 from bert_tf.text import BertPreprocessor
 from bert_tf.tokenization import FullTokenizer
-from conftest import REPO, TINY_WORDS
 from test_extract_features import run_script
 
 SENTENCES = ["The food was delicious and the staff were lovely.", "A dull, lifeless film.",
