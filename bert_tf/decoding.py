@@ -3,7 +3,10 @@
 A step function maps (ids [B, 1] int32, position int32 scalar, cache) to
 (logits float32 [B, V], cache): the token at `position` in, the next token's
 logits out (over the vocabulary, or over a shortlist `vocab_ids` of V tokens),
-the cache (a nest of tensors with the batch first) updated.
+the cache (a dict of nests of tensors with the batch first) updated. Beam search
+runs the step on B * beam_size rows (a source's beams adjacent), except for the
+cache entry "source": state computed once per source (the encoder output's
+cross-attention keys and values), which it passes on untiled, [B, ...].
 `BertSeq2Seq.decode_step` is one; `generate` wires a model to the searches.
 
 Every tensor keeps its shape from step to step (the output buffers hold
@@ -111,7 +114,8 @@ def beam_search(step_fn: StepFn, initial_ids: tf.Tensor, initial_cache: dict, vo
 
     def body(i, alive, alive_log_probs, cache, finished, finished_scores, finished_flags):
         logits, cache = step_fn(flat(alive[:, :, i])[:, None], i,
-                                tf.nest.map_structure(flat, cache))
+                                {**tf.nest.map_structure(flat, cache), **shared})
+        cache = {name: t for name, t in cache.items() if name not in shared}
         logits, cache = unflat(tf.cast(logits, tf.float32)), tf.nest.map_structure(unflat, cache)
         log_probs = logits - tf.reduce_logsumexp(logits, axis=2, keepdims=True)
         log_probs += alive_log_probs[:, :, None]
@@ -145,8 +149,11 @@ def beam_search(step_fn: StepFn, initial_ids: tf.Tensor, initial_cache: dict, vo
     alive = _start(initial_ids, [b, k], max_decode_length)
     # Only the first of the k identical start hypotheses is live.
     alive_log_probs = tf.tile(tf.constant([[0.0] + [-float("inf")] * (k - 1)]), [b, 1])
-    cache = tf.nest.map_structure(
-        lambda t: tf.repeat(t[:, None], k, axis=1), initial_cache)
+    # "source": per source, the same for its beams; neither tiled nor reordered.
+    shared = {name: t for name, t in initial_cache.items() if name == "source"}
+    cache = tf.nest.map_structure(lambda t: tf.repeat(t[:, None], k, axis=1),
+                                  {name: t for name, t in initial_cache.items()
+                                   if name not in shared})
     state = (tf.constant(0), alive, alive_log_probs, cache, tf.zeros_like(alive),
              tf.fill([b, k], -_INF), tf.zeros([b, k], tf.bool))
     _, alive, alive_log_probs, _, finished, finished_scores, finished_flags = tf.while_loop(

@@ -274,21 +274,22 @@ class BertSeq2Seq(_TaskModel):
     def initial_cache(self, inputs: dict[str, tf.Tensor], max_length: int) -> dict:
         """Encodes the source once; returns the decoding cache for `max_length` positions.
 
-        Returns a dict of float32 tensors, each with the batch first (beam search
-        tiles and reorders them): "encoder_bias" [B, 1, 1, S] and per layer
-        "layer_i": {"key", "value": zeros [B, N, L, H]; "cross_key", "cross_value":
-        [B, N, S, H]}.
+        Returns a dict of float32 tensors, each with the batch first: per layer
+        "layer_i": {"key", "value": zeros [B, N, L, H]}, the self-attention cache
+        that beam search tiles and reorders; and "source" (per source, never tiled:
+        the beams of a source share it): {"bias": [B, 1, 1, S]} and per layer
+        "layer_i": {"key", "value": [B, N, S, H]}, the cross-attention's.
         """
         source = self.encoder({k: inputs[k] for k in INPUT_NAMES},
                               training=False)["sequence_output"]
         b = tf.shape(source)[0]
-        cache = {"encoder_bias": attention_mask_adder(inputs["input_mask"])}
+        cache = {"source": {"bias": attention_mask_adder(inputs["input_mask"])}}
         for i, block in enumerate(self.decoder_layers):
             heads = block.attention
             zeros = tf.zeros([b, heads.num_heads, max_length, heads.head_size], source.dtype)
+            cache[f"layer_{i}"] = {"key": zeros, "value": zeros}
             cross_key, cross_value = block.cross_keys_values(source)
-            cache[f"layer_{i}"] = {"key": zeros, "value": zeros, "cross_key": cross_key,
-                                   "cross_value": cross_value}
+            cache["source"][f"layer_{i}"] = {"key": cross_key, "value": cross_value}
         return cache
 
     def decode_step(self, ids: tf.Tensor, position: tf.Tensor, cache: dict,
@@ -302,8 +303,8 @@ class BertSeq2Seq(_TaskModel):
         """
         x = self.decoder_embeddings(ids, tf.zeros_like(ids), position_offset=position,
                                     training=False)
-        cache = dict(cache)
+        cache, source = dict(cache), cache["source"]
         for i, block in enumerate(self.decoder_layers):
             x, cache[f"layer_{i}"] = block.step(x, position, cache[f"layer_{i}"],
-                                                cache["encoder_bias"])
+                                                source[f"layer_{i}"], source["bias"])
         return self.lm_head.project(x[:, 0], output_weights), cache

@@ -143,8 +143,8 @@ def _toy_step(vocab: int, width: int, length: int, eos_penalty: float = 0.0, see
     def step(ids, i, cache):
         last = ids[:, -1]
         state = tf.tanh(cache["state"] + tf.gather(e, last))
-        logits = 2 * tf.gather(w, last) + p[i] + state @ o + cache["source"]
-        return logits - eos_penalty * tf.one_hot(EOS, vocab), {"state": state, "source": cache["source"]}
+        logits = 2 * tf.gather(w, last) + p[i] + state @ o + cache["memory"]
+        return logits - eos_penalty * tf.one_hot(EOS, vocab), {"state": state, "memory": cache["memory"]}
 
     return step
 
@@ -166,7 +166,7 @@ def test_beam_search_equals_model_garden(alpha, eos_penalty):
     step = _toy_step(vocab, 8, length, eos_penalty)
     rng = np.random.default_rng(1)
     cache = {"state": tf.zeros([batch, 8]),
-             "source": tf.constant(rng.normal(size=(batch, vocab)).astype("float32"))}
+             "memory": tf.constant(rng.normal(size=(batch, vocab)).astype("float32"))}
     start = tf.constant([BOS, 5, 7])
     ref_ids, ref_scores = mg.sequence_beam_search(step, start, cache, vocab, beam, alpha, length,
                                                   EOS, padded_decode=False)

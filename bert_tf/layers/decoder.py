@@ -100,24 +100,26 @@ class DecoderBlock(TransformerBlock):
         return ca.heads(ca.key, flat, b, s), ca.heads(ca.value, flat, b, s)
 
     def step(self, x: tf.Tensor, position: tf.Tensor, cache: dict[str, tf.Tensor],
-             encoder_bias: tf.Tensor) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+             cross: dict[str, tf.Tensor], encoder_bias: tf.Tensor
+             ) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
         """One output position with a key/value cache (inference).
 
         Args:
-          x: float Tensor [B, 1, D], the embedded token at `position`.
+          x: float Tensor [B * K, 1, D], the embedded token at `position` of K
+            hypotheses (beams) per source, a source's adjacent.
           position: int32 scalar.
-          cache: "key", "value" [B, N, L, H] (this block's self-attention keys and
-            values of the earlier positions; zeros from `position` on) and
-            "cross_key", "cross_value" [B, N, S, H] from `cross_keys_values`.
+          cache: "key", "value" [B * K, N, L, H], this block's self-attention keys
+            and values of the earlier positions (zeros from `position` on).
+          cross: "key", "value" [B, N, S, H] from `cross_keys_values`, once per source.
           encoder_bias: float32 [B, 1, 1, S] from `attention_mask_adder`.
 
         Returns:
-          ([B, 1, D], the cache with this position's key and value written in).
+          ([B * K, 1, D], the cache with this position's key and value written in).
         """
-        b = tf.shape(x)[0]
+        rows = tf.shape(x)[0]
         x = tf.reshape(x, [-1, self.hidden_size])
         sa = self.attention
-        q, k, v = (sa.heads(d, x, b, 1) for d in (sa.query, sa.key, sa.value))
+        q, k, v = (sa.heads(d, x, rows, 1) for d in (sa.query, sa.key, sa.value))
         length = cache["key"].shape[2]
         # Write slot `position` by adding into zeros: the same shapes every step, so
         # the loop compiles once (XLA, TPU) and beams reorder the cache by gathering.
@@ -125,9 +127,11 @@ class DecoderBlock(TransformerBlock):
         keys, values = cache["key"] + slot * k, cache["value"] + slot * v
         context = sa.attend(q, keys, values, step_bias(position, length))
         h = self.attention_sublayer(x, context)
-        out = self._cross_and_feed_forward(h, b, 1, cache["cross_key"], cache["cross_value"],
-                                           encoder_bias, None)
-        return tf.reshape(out, [b, 1, self.hidden_size]), {**cache, "key": keys, "value": values}
+        # A source's K hypotheses attend to it as K query positions.
+        sources = tf.shape(cross["key"])[0]
+        out = self._cross_and_feed_forward(h, sources, rows // sources, cross["key"],
+                                           cross["value"], encoder_bias, None)
+        return tf.reshape(out, [rows, 1, self.hidden_size]), {"key": keys, "value": values}
 
     def _cross_and_feed_forward(self, h, b, f, cross_key, cross_value, encoder_bias, training):
         ca = self.cross_attention
