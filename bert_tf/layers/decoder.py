@@ -4,8 +4,9 @@ Rothe, Narayan and Severyn (TACL 2020) warm-start a Transformer decoder from BER
 its self-attention and feed-forward sublayers have BERT's shapes and names, so they
 load from a BERT layer; only the cross-attention over the encoder is new.
 
-Shape legend: B = batch size, F = target positions in this call, S = source length,
-L = cache length (the longest output), N = heads, H = size per head, D = N * H.
+Shape legend: B = batch size (sources), K = hypotheses (beams) per source, F = target
+positions in this call, S = source length, L = cache length (the longest output),
+N = heads, H = size per head, D = N * H.
 """
 
 from __future__ import annotations
