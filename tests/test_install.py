@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -64,6 +66,14 @@ def test_wheel_in_a_fresh_venv(tmp_path):
 
     _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], cwd=tmp_path)
     python = venv / "bin" / "python"
+    if sys.prefix != sys.base_prefix:
+        # Inside a venv, --system-site-packages reaches the base interpreter's packages, not
+        # this venv's: add this environment's after the new venv's own, as it would be.
+        site_dir = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                        cwd=tmp_path).stdout.strip()
+        outer = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+        (Path(site_dir) / "outer_env.pth").write_text(
+            "".join(f"import site; site.addsitedir({d!r})\n" for d in sorted(outer)))
     _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
          cwd=tmp_path)
     r = _run([str(python), "-c", DEMO_DATA, str(venv)], cwd=elsewhere)
