@@ -92,6 +92,7 @@ def summary_rows(results: list[dict], seeds: list[int]) -> list[list[str]]:
     rows = [["restart", "seed", *keys]]
     rows += [[str(i), str(seed), *(f"{r[k]:.6g}" for k in keys)]
              for i, (r, seed) in enumerate(zip(results, seeds))]
+    # Two or more results: the scripts call `run` only for --num_restarts > 1 (stdev needs two).
     for name, stat in (("mean", statistics.mean), ("std", statistics.stdev)):
         rows.append([name, "", *(f"{stat([r[k] for r in results]):.6g}" for k in keys)])
     return rows
@@ -102,7 +103,7 @@ def run(main: Callable[[list[str]], None], argv: list[str], metrics: Sequence[st
 
     Returns the best restart's index.
     """
-    if not FLAGS.do_train:  # (num_restarts >= 2 here: statistics.stdev needs two)
+    if not FLAGS.do_train:
         raise flags.ValidationError("--num_restarts needs --do_train")
     if not FLAGS.output_dir:
         raise flags.ValidationError("--output_dir is required")
