@@ -56,6 +56,7 @@ flags.DEFINE_integer("docs_per_shard", 0,
                      "--num_workers."
                      % (pretraining.DEFAULT_DOCS_PER_SHARD, pretraining.MAX_SHARD_CHARS >> 20))
 flags.DEFINE_integer("log_examples", 3, "How many instances to log in full.")
+cli.define_dry_run_flag()
 
 FLAGS = flags.FLAGS
 
@@ -68,6 +69,11 @@ def main(_):
         short_seq_prob=FLAGS.short_seq_prob,
         dupe_factor=FLAGS.dupe_factor,
         do_whole_word_mask=FLAGS.do_whole_word_mask)
+    if FLAGS.dry_run:  # the flag rules checked the files
+        options.validate()
+        values = cli.flag_values()[0]
+        print("\n".join(f"  --{k}={values[k]}" for k in sorted(values)))
+        return
     stats = pretraining.create_pretraining_data(
         FLAGS.input_file, FLAGS.output_file, FLAGS.vocab_file, FLAGS.do_lower_case, options,
         random_seed=FLAGS.random_seed, num_workers=FLAGS.num_workers,

@@ -31,7 +31,9 @@ import keras
 import tensorflow as tf
 from absl import flags, logging
 
-from bert_tf import checkpoints, cli, export, litert, models, summarization, training
+from bert_tf import checkpoints, cli, export, litert, models, run_info, runner, summarization
+from bert_tf import training
+from bert_tf.errors import UsageError
 from bert_tf.io import atomic_open
 from bert_tf.text import BertPreprocessor
 
@@ -67,35 +69,41 @@ cli.define_inference_dtype_flag()
 cli.define_model_flags(max_seq_length=128)
 
 
-def build_model(model_type: str, config, labels, settings: dict) -> keras.Model:
-    """The model to export; `settings` holds the run's decoder_init and target_vocab
-    (seq2seq), inter_layers and sentence_pooling (summarizer)."""
-    with training.dtype_policy(FLAGS.inference_dtype):
+# Export settings a run directory records; a flag given on the command line wins.
+RECORDED = ("do_lower_case", "max_seq_length", "label_list", "max_query_length",
+            "max_answer_length", "max_decode_length", "inter_layers", "sentence_pooling",
+            "max_sentences", "max_summary_sentences", "block_trigram")
+
+
+def build_model(model_type: str, s: runner.Settings, config, info: run_info.RunInfo
+                ) -> keras.Model:
+    """The model to export; a seq2seq model takes the run's decoder_init and target_vocab."""
+    labels = s.label_list
+    with training.dtype_policy(s.inference_dtype):
         encoder = models.BertEncoder(config)
         if model_type == "classifier":
             return models.BertClassifier(encoder, len(labels) if labels else 1)
         if model_type == "seq2seq":
-            return models.BertSeq2Seq(encoder, settings["decoder_init"] or "bert",
-                                      settings.get("target_vocab"))
+            return models.BertSeq2Seq(encoder, info.get("decoder_init", "bert"),
+                                      info.get("target_vocab"))
         return {"encoder": lambda: encoder, "pretrainer": lambda: models.BertPretrainer(encoder),
                 "squad": lambda: models.BertSpanLabeler(encoder),
                 "ner": lambda: models.BertTokenTagger(encoder, len(labels)),
                 "summarizer": lambda: summarization.BertExtractiveSummarizer(
-                    encoder, settings["inter_layers"],
-                    sentence_pooling=settings["sentence_pooling"])}[model_type]()
+                    encoder, s.inter_layers, sentence_pooling=s.sentence_pooling)}[model_type]()
 
 
 def _check_format(model_type: str) -> None:
     if FLAGS.format != "litert":
         if FLAGS.quantize != "none":
-            raise flags.ValidationError(f"--quantize={FLAGS.quantize} needs --format=litert")
+            raise UsageError(f"--quantize={FLAGS.quantize} needs --format=litert")
         return
     if model_type not in litert.MODEL_TYPES:
-        raise flags.ValidationError(f"--format=litert --quantize={FLAGS.quantize}: unsupported "
+        raise UsageError(f"--format=litert --quantize={FLAGS.quantize}: unsupported "
                                     f"for model type {model_type!r} (supported: "
                                     f"{', '.join(litert.MODEL_TYPES)})")
     if FLAGS.hub_format or FLAGS.inference_dtype != "float32":
-        raise flags.ValidationError("--format=litert takes float32 weights and no --hub_format; "
+        raise UsageError("--format=litert takes float32 weights and no --hub_format; "
                                     "use --quantize=float16 or dynamic_int8 to shrink them")
 
 
@@ -112,48 +120,50 @@ def write_litert(model, model_type: str, seq_length: int, vocab_file: str) -> st
     return path
 
 
-def main(_):
-    if not FLAGS.export_dir:
-        raise flags.ValidationError("--export_dir is required")
-    files = cli.resolve_model_files(require_checkpoint=True, check_lengths=False)
-    info = cli.load_run_info(FLAGS.init_checkpoint)
-    model_type = FLAGS.model_type or info.get("model_type")
+def resolve() -> tuple[str, runner.Settings, runner.ModelFiles, run_info.RunInfo]:
+    """(model type, settings merged with the checkpoint's run_info.json, files, RunInfo)."""
+    values, given = cli.flag_values()
+    if not values["export_dir"]:
+        raise UsageError("--export_dir is required")
+    files = runner.resolve_model_files(runner.Settings(values), require_checkpoint=True)
+    info = run_info.read(files.init_checkpoint) or run_info.RunInfo()
+    model_type = values["model_type"] or info.model_type
     if not model_type:
-        raise flags.ValidationError("--model_type is required (no run_info.json beside "
-                                    "--init_checkpoint)")
-    labels = FLAGS.label_list or info.get("labels")
-    if model_type == "ner" and not labels:
-        raise flags.ValidationError("--label_list is required to export a ner model")
-    # Flags given on the command line win over what the run recorded.
-    def setting(name):
-        return getattr(FLAGS, name) if FLAGS[name].present else info.get(name, getattr(FLAGS, name))
-
-    do_lower_case, seq_length = setting("do_lower_case"), setting("max_seq_length")
-    if model_type == "seq2seq":  # its sources are packed to the run's --max_source_length
-        seq_length = seq_length if FLAGS["max_seq_length"].present else info.get(
-            "max_source_length", seq_length)
-    cli.check_length("max_seq_length", seq_length, files.config)
+        raise UsageError("--model_type is required (no run_info.json beside --init_checkpoint)")
+    values, origin = run_info.merge(values, given, info, RECORDED)
+    if model_type == "seq2seq" and "max_seq_length" not in given:
+        # its sources are packed to the run's --max_source_length
+        values["max_seq_length"] = info.get("max_source_length", values["max_seq_length"])
+    s = runner.Settings(values, origin)
+    if model_type == "ner" and not s.label_list:
+        raise UsageError("--label_list is required to export a ner model")
+    runner.check_length("max_seq_length", s.max_seq_length, files.config)
     if model_type == "seq2seq":
-        cli.check_length("max_decode_length", setting("max_decode_length"), files.config)
+        runner.check_length("max_decode_length", s.max_decode_length, files.config)
     _check_format(model_type)
-    model = build_model(model_type, files.config, labels, {
-        name: setting(name) if name in FLAGS else info.get(name)
-        for name in ("decoder_init", "target_vocab", "inter_layers", "sentence_pooling")})
+    return model_type, s, files, info
+
+
+def main(_):
+    model_type, s, files, info = resolve()
+    if s.dry_run:
+        print(f"Export of a {model_type}: the flags resolve to\n{runner.describe(s, s.values())}")
+        return
+    model = build_model(model_type, s, files.config, info)
     checkpoints.load_weights(model, files.init_checkpoint)
     if FLAGS.format == "litert":
-        path = write_litert(model, model_type, seq_length, files.vocab_file)
+        path = write_litert(model, model_type, s.max_seq_length, files.vocab_file)
         logging.info("Wrote a %s LiteRT model (%s) to %s", model_type, FLAGS.quantize, path)
         return
-    preprocessor = BertPreprocessor(files.vocab_file, do_lower_case, seq_length)
+    preprocessor = BertPreprocessor(files.vocab_file, s.do_lower_case, s.max_seq_length)
     if FLAGS.hub_format:
         paths = export.export_hub_pair(export._encoder_of(model), preprocessor, FLAGS.export_dir)
         logging.info("Wrote the preprocessor to %s and the encoder to %s", *paths)
         return
-    module = export.ServingModule(model, model_type, preprocessor, labels,
-                                  setting("max_query_length"), setting("max_answer_length"),
-                                  setting("max_decode_length"), FLAGS.beam_size, FLAGS.alpha,
-                                  setting("max_sentences"), setting("max_summary_sentences"),
-                                  setting("block_trigram"))
+    module = export.ServingModule(model, model_type, preprocessor, s.label_list,
+                                  s.max_query_length, s.max_answer_length, s.max_decode_length,
+                                  s.beam_size, s.alpha, s.max_sentences,
+                                  s.max_summary_sentences, s.block_trigram)
     export.export_model(module, FLAGS.export_dir)
     logging.info("Wrote a %s SavedModel to %s", model_type, FLAGS.export_dir)
 

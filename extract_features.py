@@ -18,7 +18,8 @@ import numpy as np
 import tensorflow as tf
 from absl import flags, logging
 
-from bert_tf import checkpoints, cli, inference, models, training
+from bert_tf import checkpoints, cli, inference, models, runner, training
+from bert_tf.errors import DataError, MissingFileError, UsageError
 from bert_tf.data.packing import encode_pair
 from bert_tf.io import atomic_open
 
@@ -38,7 +39,7 @@ cli.define_tpu_flags()
 def read_examples(input_file: str) -> list[tuple[str, str | None]]:
     """Lines -> (text_a, text_b or None); the line number is the example's unique id."""
     if not tf.io.gfile.exists(input_file):
-        raise FileNotFoundError(f"--input_file {input_file!r} does not exist")
+        raise MissingFileError(f"--input_file {input_file!r} does not exist")
     with tf.io.gfile.GFile(input_file, "rb") as f:
         text = f.read().decode("utf-8", "ignore")
     lines = text.split("\n")
@@ -49,7 +50,7 @@ def read_examples(input_file: str) -> list[tuple[str, str | None]]:
         m = re.match(r"^(.*) \|\|\| (.*)$", line.strip())
         examples.append((m.group(1), m.group(2)) if m else (line.strip(), None))
     if not examples:
-        raise ValueError(f"--input_file {input_file!r} is empty")
+        raise DataError(f"--input_file {input_file!r} is empty")
     return examples
 
 
@@ -57,22 +58,27 @@ def parse_layers(value: str, num_layers: int) -> list[int]:
     try:
         indexes = [int(x) for x in value.split(",")]
     except ValueError:
-        raise flags.ValidationError(f"--layers={value!r}: expected comma-separated integers") from None
+        raise UsageError(f"--layers={value!r}: expected comma-separated integers") from None
     bad = [i for i in indexes if not -num_layers <= i < num_layers]
     if bad:
-        raise flags.ValidationError(f"--layers={value!r}: {bad} out of range for a model with "
+        raise UsageError(f"--layers={value!r}: {bad} out of range for a model with "
                                     f"{num_layers} layers")
     return indexes
 
 
 def main(_):
-    files = cli.resolve_model_files(require_checkpoint=True)
+    s = runner.Settings(cli.flag_values()[0])
+    files = runner.resolve_model_files(s, require_checkpoint=True)
+    runner.check_model_settings(s, files)
     if not FLAGS.output_file:
-        raise flags.ValidationError("--output_file is required")
+        raise UsageError("--output_file is required")
     layer_indexes = parse_layers(FLAGS.layers, files.config.num_hidden_layers)
-    tokenizer = cli.load_tokenizer(files.vocab_file, files.config)
+    tokenizer = runner.load_tokenizer(files.vocab_file, files.config, FLAGS.do_lower_case)
     examples = read_examples(FLAGS.input_file)
-    strategy = cli.strategy_from_flags()
+    if FLAGS.dry_run:
+        print(f"{len(examples)} lines; the flags resolve to\n{runner.describe(s, s.values())}")
+        return
+    strategy = runner.build_strategy(s)
     with strategy.scope(), training.dtype_policy(FLAGS.inference_dtype):
         encoder = models.BertEncoder(files.config)
     checkpoints.load_weights(encoder, files.init_checkpoint)

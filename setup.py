@@ -14,7 +14,7 @@ from setuptools import find_packages, setup
 
 ROOT = pathlib.Path(__file__).resolve().parent
 SCRIPTS = sorted(p.stem for p in ROOT.glob("*.py")
-                 if p.name != "setup.py" and "cli.run(" in p.read_text(encoding="utf-8"))
+                 if p.name != "setup.py" and "cli.run" in p.read_text(encoding="utf-8"))
 
 setup(
     packages=find_packages(include=["bert_tf", "bert_tf.*"]) + ["bert_tf.sample_data"],

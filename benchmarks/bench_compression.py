@@ -100,12 +100,12 @@ def latency(batches: list[int], seq: int, repeats: int, cache_dir: str
 
 def dev_accuracy(run_dir: str, data_dir: str) -> dict[str, float]:
     """Dev accuracy of a classifier run directory in TensorFlow float32 and LiteRT int8."""
-    from bert_tf import checkpoints, cli, litert, models
+    from bert_tf import checkpoints, litert, models, run_info
     from bert_tf.config import BertConfig
     from bert_tf.data import classifier as cls_data
     from bert_tf.tokenization import FullTokenizer
 
-    info = cli.load_run_info(run_dir)
+    info = run_info.read(run_dir).to_dict()
     seq = info["max_seq_length"]
     config = BertConfig.from_json_file(os.path.join(run_dir, "bert_config.json"))
     model = models.BertClassifier(models.BertEncoder(config), len(info["labels"]))

@@ -21,7 +21,7 @@ from common import encoder_flops, median_time, positive_int, print_table
 
 import tensorflow as tf  # noqa: E402
 
-from bert_tf import models, tasks, training  # noqa: E402
+from bert_tf import models, losses, training  # noqa: E402
 from bert_tf.config import BertConfig  # noqa: E402
 from bench_train_step import batch_data  # noqa: E402
 
@@ -62,7 +62,7 @@ def measure(cfg: dict, seq: int, batch: int, steps: int, precision: str, xla: bo
                                   num_warmup_steps=10 ** 4, learning_rate=1e-4, xla=xla)
     trainer = training.Trainer(
         lambda: models.BertPretrainer(models.BertEncoder(BertConfig(**cfg))),
-        tasks.pretraining_loss, config, strategy)
+        losses.pretraining_loss, config, strategy)
     per_replica = batch // strategy.num_replicas_in_sync
     data = batch_data(per_replica, seq, predictions)
     iterator = iter(strategy.distribute_datasets_from_function(

@@ -28,7 +28,7 @@ from common import BERT_BASE, interleaved_median_times, positive_int, print_tabl
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bert_tf import inference, models, tasks, tokenization, training  # noqa: E402
+from bert_tf import inference, models, losses, tokenization, training  # noqa: E402
 from bert_tf.config import BertConfig  # noqa: E402
 from bert_tf.data import classifier  # noqa: E402
 from bert_tf.data.records import MODEL_INPUT_NAMES  # noqa: E402
@@ -58,7 +58,7 @@ def main() -> None:
 
     config = BertConfig(**{**BERT_BASE, "num_hidden_layers": args.layers})
     trainer, xla_trainer = (training.Trainer(
-        lambda: models.BertClassifier(models.BertEncoder(config), 2), tasks.classification_loss,
+        lambda: models.BertClassifier(models.BertEncoder(config), 2), losses.classification_loss,
         training.TrainConfig(output_dir=tempfile.mkdtemp(), num_train_steps=0, xla=xla))
         for xla in (False, True))
     xla_trainer.model.set_weights(trainer.model.get_weights())

@@ -28,7 +28,7 @@ from common import BERT_BASE, interleaved_median_times, positive_int, print_tabl
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bert_tf import inference, tasks, tokenization, training  # noqa: E402
+from bert_tf import inference, losses, tokenization, training  # noqa: E402
 from bert_tf.config import BertConfig  # noqa: E402
 from bert_tf.data import summarization as data  # noqa: E402
 from bert_tf.models import BertEncoder  # noqa: E402
@@ -59,7 +59,7 @@ def main() -> None:
     config = (BertConfig(**BERT_BASE) if args.base
               else BertConfig.from_json_file(os.path.join(model_dir, "config.json")))
     trainer, xla_trainer = (training.Trainer(
-        lambda: BertExtractiveSummarizer(BertEncoder(config)), tasks.summarization_loss,
+        lambda: BertExtractiveSummarizer(BertEncoder(config)), losses.summarization_loss,
         training.TrainConfig(output_dir=tempfile.mkdtemp(), num_train_steps=0, xla=xla))
         for xla in (False, True))
     xla_trainer.model.set_weights(trainer.model.get_weights())

@@ -37,7 +37,7 @@ def batch_data(batch: int, seq: int, predictions: int, seed: int = 0) -> dict[st
 
 
 def ours(data: dict, xla: bool, num_layers: int):
-    from bert_tf import models, tasks, training
+    from bert_tf import losses, models, training
     from bert_tf.config import BertConfig
 
     config = training.TrainConfig(output_dir=tempfile.mkdtemp(), num_train_steps=10 ** 6,
@@ -46,7 +46,7 @@ def ours(data: dict, xla: bool, num_layers: int):
     trainer = training.Trainer(
         lambda: models.BertPretrainer(models.BertEncoder(
             BertConfig(**{**BERT_BASE, "num_hidden_layers": num_layers}))),
-        tasks.pretraining_loss, config)
+        losses.pretraining_loss, config)
     iterator = iter(trainer.strategy.distribute_datasets_from_function(
         lambda ctx: tf.data.Dataset.from_tensors(data).repeat()))
     loop = trainer._build_train_loop()

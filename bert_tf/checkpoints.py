@@ -12,6 +12,7 @@ the original TF1 code can read what we write.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 from typing import Callable, Iterable, Mapping
@@ -21,6 +22,8 @@ import tensorflow as tf
 from absl import logging
 
 from bert_tf import models, summarization
+from bert_tf.io import atomic_write_text
+from bert_tf.errors import DataError
 
 # Original TF1 name -> attribute path on a `BertEncoder`.
 _ENCODER_NAMES = {
@@ -128,7 +131,7 @@ _HEAD_PREFIXES = ("cls/", "output_", "decoder/")
 _SLOT = re.compile(r"/adam_[mv]$")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(DataError):
     """A checkpoint is missing, unreadable, or does not fit the model."""
 
 
@@ -499,10 +502,17 @@ def save_tf1_checkpoint(prefix: str, values: Mapping[str, "tf.Tensor | np.ndarra
             for f in tf.io.gfile.glob(_abs(directory, old) + ".*"):
                 tf.io.gfile.remove(f)
         kept = kept[-keep:]
-    tf.compat.v1.train.update_checkpoint_state(
-        directory, os.path.basename(prefix),
-        all_model_checkpoint_paths=[os.path.basename(p) for p in kept])
+    write_checkpoint_state(directory, [os.path.basename(p) for p in kept])
     return prefix
+
+
+def write_checkpoint_state(directory: str, paths: list[str]) -> None:
+    """Writes directory/checkpoint (the CheckpointState text proto, as TF1's Saver), atomically:
+    `paths` oldest first, the last one the latest. Paths relative to `directory` keep
+    the run directory movable."""
+    lines = [f"model_checkpoint_path: {json.dumps(paths[-1])}"]
+    lines += [f"all_model_checkpoint_paths: {json.dumps(p)}" for p in paths]
+    atomic_write_text(os.path.join(directory, "checkpoint"), "\n".join(lines) + "\n")
 
 
 def _abs(directory: str, path: str) -> str:

@@ -33,26 +33,23 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import glob
-import json
 import math
 import os
 import sys
 from typing import Callable
 
-import tensorflow as tf
-from absl import app, flags, logging
+from absl import app, flags
 
-from bert_tf import pretrained, stability, tokenization, training
-from bert_tf.data import records
-from bert_tf.io import atomic_open, atomic_write_text
-from bert_tf.config import BertConfig
+from bert_tf import pretrained, stability, training
+from bert_tf.errors import BertTfError
 
 FLAGS = flags.FLAGS
 
 
 def define_model_flags(max_seq_length: int | None = 128, vocab: bool = True) -> None:
     """bert_config_file, init_checkpoint, max_seq_length (unless None: a script with
-    lengths of its own) (+ vocab_file, do_lower_case)."""
+    lengths of its own) (+ vocab_file, do_lower_case), dry_run."""
+    define_dry_run_flag()
     flags.DEFINE_string(
         "bert_config_file", None,
         "The config json file corresponding to the pre-trained BERT model. This specifies the "
@@ -147,225 +144,60 @@ def define_train_flags(epochs: bool = True, lr: float = 5e-5, train_batch_size: 
     define_tpu_flags()
 
 
-@dataclasses.dataclass
-class ModelFiles:
-    """What the model flags resolve to."""
-
-    config: BertConfig
-    init_checkpoint: str | None
-    vocab_file: str | None
+def define_dry_run_flag() -> None:
+    flags.DEFINE_bool("dry_run", False,
+                      "(new) Check flags, files and run-directory settings, print the resolved "
+                      "configuration (each value marked with where it came from) and exit "
+                      "without featurizing or training.")
 
 
-def resolve_model_files(require_checkpoint: bool = False, check_lengths: bool = True,
-                        max_position_embeddings: int | None = None) -> ModelFiles:
-    """Reads --bert_config_file / --init_checkpoint / --vocab_file with clear errors.
-
-    A registry name or a checkpoint directory fills in the config and vocab beside it.
-    `max_position_embeddings` (a script's --max_position_embeddings) grows the config's
-    position table; the checkpoint's is extended when it is loaded. With
-    `check_lengths`, every max_*length flag must fit the (grown) position table.
-    """
-    init = FLAGS.init_checkpoint
-    config_file = FLAGS.bert_config_file
-    vocab_file = getattr(FLAGS, "vocab_file", None)
-    if init and not any(tf.io.gfile.exists(init + s) for s in ("", ".index")):
-        files = pretrained.resolve_init_checkpoint(init)
-        if files is None:
-            raise flags.ValidationError(
-                f"--init_checkpoint={init}: no such checkpoint (expected a checkpoint prefix "
-                "with a .index file, a directory holding one, or a registered model name)")
-        init = files.checkpoint
-        config_file = config_file or files.config_file
-        vocab_file = vocab_file or files.vocab_file
-    if init and not config_file:
-        config_file = _beside(init, ("bert_config.json", "config.json"))
-    if vocab_file is None and init and hasattr(FLAGS, "vocab_file"):
-        vocab_file = _beside(init, ("vocab.txt",))
-    if not config_file:
-        raise flags.ValidationError("--bert_config_file is required (or an --init_checkpoint with "
-                                    "bert_config.json beside it)")
-    if require_checkpoint and not init:
-        raise flags.ValidationError("--init_checkpoint is required")
-    if hasattr(FLAGS, "vocab_file") and not vocab_file:
-        raise flags.ValidationError("--vocab_file is required (or an --init_checkpoint with "
-                                    "vocab.txt beside it)")
-    config = BertConfig.from_json_file(config_file)
-    if max_position_embeddings:
-        if max_position_embeddings < config.max_position_embeddings:
-            raise flags.ValidationError(
-                f"--max_position_embeddings={max_position_embeddings} is smaller than the "
-                f"checkpoint's {config.max_position_embeddings} (it can only be extended)")
-        config = dataclasses.replace(config, max_position_embeddings=max_position_embeddings)
-    if check_lengths:
-        # Every length flag (max_seq_length, max_source_length, max_decode_length, ...).
-        for name, flag in sorted(script_flags().items()):
-            if fnmatch.fnmatchcase(name, "max_*length"):
-                check_length(name, flag.value, config, config_file)
-    if hasattr(FLAGS, "do_lower_case"):
-        tokenization.validate_case_matches_checkpoint(FLAGS.do_lower_case, FLAGS.init_checkpoint)
-    return ModelFiles(config, init, vocab_file)
+def define_restart_flags() -> None:
+    flags.DEFINE_integer("num_restarts", 1, "(new) Fine-tune this many times with seeds --seed, "
+                         "--seed+1, ... (each in output_dir/restart_<r>) and keep the best on the "
+                         "dev set, as the BERT paper did on small data; writes restarts.tsv.",
+                         lower_bound=1)
+    flags.DEFINE_string("restart_metric", None, "(new) The eval_results.txt key that picks the "
+                        "best restart (higher is better; lower for a *loss key). Default: the "
+                        "task's main metric.")
 
 
-def check_length(name: str, length: int | None, config: BertConfig,
-                 config_file: str = "bert_config.json") -> None:
-    """A sequence length (flag `name`) must fit the model's position embeddings."""
-    if length is not None and length > config.max_position_embeddings:
-        raise flags.ValidationError(
-            f"Cannot use --{name}={length} because the BERT model was only trained up to "
-            f"sequence length {config.max_position_embeddings} (max_position_embeddings in "
-            f"{config_file})")
+def define_eval_flags(do_predict_help: str = "Whether to run the model in inference mode on the "
+                      "test set.") -> None:
+    flags.DEFINE_bool("do_eval", False, "Whether to run eval on the dev set.")
+    flags.DEFINE_bool("do_predict", False, do_predict_help)
+    flags.DEFINE_integer("eval_batch_size", 8, "Total batch size for eval.")
+    flags.DEFINE_integer("predict_batch_size", 8, "Total batch size for predict.")
 
 
-def _beside(checkpoint: str, names: tuple[str, ...]) -> str | None:
-    directory = checkpoint if os.path.isdir(checkpoint) else os.path.dirname(checkpoint)
-    for name in names:
-        path = os.path.join(directory, name)
-        if os.path.isfile(path):
-            return path
-    return None
+def define_classifier_data_flags() -> None:
+    """run_classifier's data flags (run_distillation shares them)."""
+    flags.DEFINE_string("data_dir", None,
+                        "The input data dir. Should contain the .tsv files (or other data files) "
+                        "for the task.")
+    flags.DEFINE_string("task_name", None, "The name of the task to train.")
+    flags.DEFINE_string("xnli_language", "zh", "(XNLI) The language of the dev set to evaluate.")
+    flags.DEFINE_string("text_a_column", None,
+                        "(generic) Column (name or 0-based index) of text_a.")
+    flags.DEFINE_string("text_b_column", None, "(generic) Column of text_b, for sentence pairs.")
+    flags.DEFINE_string("label_column", None, "(generic) Column of the label.")
+    flags.DEFINE_list("label_list", None,
+                      "(generic) The labels, in id order; default: the run directory's, else the "
+                      "sorted labels of train.")
+    define_eval_flags()
 
 
-def load_tokenizer(vocab_file: str, config: BertConfig) -> tokenization.FullTokenizer:
-    """The tokenizer, refusing a vocab with ids the model's embedding table cannot hold."""
-    tokenizer = tokenization.FullTokenizer(vocab_file, do_lower_case=FLAGS.do_lower_case)
-    largest = max(tokenizer.vocab.values())
-    if largest >= config.vocab_size:
-        raise flags.ValidationError(
-            f"--vocab_file {vocab_file} has ids up to {largest} but the model's vocab_size is "
-            f"{config.vocab_size}: the vocab does not belong to this bert_config")
-    return tokenizer
+def flag_values() -> tuple[dict, set[str]]:
+    """The script's flag values, and the names given on the command line."""
+    defined = script_flags()
+    return ({name: flag.value for name, flag in defined.items()},
+            {name for name, flag in defined.items() if flag.present})
 
 
-def strategy_from_flags():
-    training.set_precision(FLAGS.mixed_precision)
-    return training.build_strategy(FLAGS.distribution_strategy, FLAGS.use_tpu, FLAGS.tpu_name,
-                                   FLAGS.tpu_zone, FLAGS.gcp_project, FLAGS.master)
+def run_task(task_cls) -> None:
+    """The main of a training script: its flags, then the shared runner on `task_cls`."""
+    from bert_tf import runner
 
-
-def train_config(num_train_steps: int, num_warmup_steps: int) -> training.TrainConfig:
-    return training.TrainConfig(
-        output_dir=FLAGS.output_dir, num_train_steps=num_train_steps,
-        learning_rate=FLAGS.learning_rate, num_warmup_steps=num_warmup_steps,
-        save_checkpoints_steps=FLAGS.save_checkpoints_steps,
-        iterations_per_loop=FLAGS.iterations_per_loop, log_every_steps=FLAGS.log_every_steps,
-        keep_checkpoint_max=FLAGS.keep_checkpoint_max, grad_accum_steps=FLAGS.grad_accum_steps,
-        optimizer=FLAGS.optimizer, adam_bias_correction=FLAGS.adam_bias_correction,
-        head_initializer=FLAGS.head_initializer, reinit_layers=FLAGS.reinit_layers,
-        xla=FLAGS.xla, seed=FLAGS.seed,
-        inference_dtype=FLAGS.inference_dtype)
-
-
-def steps_for_epochs(num_examples: int) -> tuple[int, int]:
-    """The original: int(examples / batch * epochs) steps, int(steps * warmup_proportion) warmup."""
-    steps = int(num_examples / FLAGS.train_batch_size * FLAGS.num_train_epochs)
-    return steps, int(steps * FLAGS.warmup_proportion)
-
-
-def check_batch_size(name: str, grad_accum: int = 1) -> int:
-    """Per-step batch size flag -> micro-batch size, with a clear error if it does not divide."""
-    batch = getattr(FLAGS, name)
-    if batch < 1:
-        raise flags.ValidationError(f"--{name} must be >= 1, got {batch}")
-    if batch % grad_accum:
-        raise flags.ValidationError(f"--{name}={batch} is not divisible by "
-                                    f"--grad_accum_steps={grad_accum}")
-    return batch // grad_accum
-
-
-def make_trainer(model_fn: Callable[[], "tf.keras.Model"], loss_fn: training.LossFn,
-                 num_train_steps: int = 0, num_warmup_steps: int = 0,
-                 strategy: "tf.distribute.Strategy | None" = None,
-                 extra_variables_fn=None) -> training.Trainer:
-    """A Trainer on the strategy and precision the flags ask for."""
-    strategy = strategy or strategy_from_flags()
-    return training.Trainer(model_fn, loss_fn, train_config(num_train_steps, num_warmup_steps),
-                            strategy, extra_variables_fn)
-
-
-def fit(trainer: training.Trainer, record_files: list[str], name_to_features: dict,
-        init_checkpoint: "str | dict | None", extend_positions: bool = False) -> None:
-    """Restores (resume or init) and trains on TFRecord features, as every fine-tuning script."""
-    micro_batch = check_batch_size("train_batch_size", FLAGS.grad_accum_steps)
-    trainer.restore(init_checkpoint, extend_positions=extend_positions)
-
-    def dataset_fn(ctx: tf.distribute.InputContext) -> tf.data.Dataset:
-        return records.dataset(record_files, name_to_features,
-                               ctx.get_per_replica_batch_size(micro_batch), is_training=True,
-                               seed=FLAGS.seed, input_context=ctx)
-
-    with records.reading(record_files):
-        trainer.train(dataset_fn, FLAGS.train_batch_size)
-
-
-def restore_for_inference(trainer: training.Trainer, init_checkpoint: str | None,
-                          trained: bool, extend_positions: bool = False) -> None:
-    """After training the weights are in place; otherwise the newest checkpoint in
-    output_dir or --init_checkpoint, which must then include the task head."""
-    if trained:
-        return
-    how = trainer.restore(init_checkpoint, allow_missing_heads=False,
-                          extend_positions=extend_positions)
-    if how == "scratch":
-        raise flags.ValidationError("nothing to predict with: pass --do_train or an "
-                                    "--init_checkpoint (or an --output_dir) with a fine-tuned model")
-
-
-def data_file(flag: str, split: str, find: Callable[[str, str], str]) -> str:
-    """--<flag> if given, else `find(--data_dir, split)` (the split's file in --data_dir)."""
-    path = getattr(FLAGS, flag)
-    if path:
-        return path
-    if not FLAGS.data_dir:
-        raise flags.ValidationError(f"--data_dir or --{flag} is required")
-    return find(FLAGS.data_dir, split)
-
-
-def make_output_dir() -> str:
-    if not FLAGS.output_dir:
-        raise flags.ValidationError("--output_dir is required")
-    tf.io.gfile.makedirs(FLAGS.output_dir)
-    return FLAGS.output_dir
-
-
-RUN_INFO = "run_info.json"
-
-
-def save_run_info(files: ModelFiles, model_type: str, labels: list | None = None,
-                  **extra) -> None:
-    """Makes output_dir self-contained like an original checkpoint directory:
-    bert_config.json, vocab.txt and run_info.json (model type, labels, casing), so
-    `--init_checkpoint=<output_dir>` works for prediction and export_model.py."""
-    out = FLAGS.output_dir
-    files.config.to_json_file(os.path.join(out, "bert_config.json"))
-    if files.vocab_file and os.path.abspath(files.vocab_file) != os.path.abspath(
-            os.path.join(out, "vocab.txt")):
-        with tf.io.gfile.GFile(files.vocab_file, "rb") as f:
-            vocab = f.read()
-        with atomic_open(os.path.join(out, "vocab.txt"), "wb") as f:
-            f.write(vocab)
-    info = {"model_type": model_type, "labels": labels,
-            "max_seq_length": getattr(FLAGS, "max_seq_length", None),
-            "do_lower_case": getattr(FLAGS, "do_lower_case", None), **extra}
-    atomic_write_text(os.path.join(out, RUN_INFO), json.dumps(info, indent=2) + "\n")
-
-
-def write_eval_results(result: dict, name: str = "eval_results.txt") -> None:
-    """Writes `key = value` lines (sorted, as the original's eval_results.txt) atomically
-    to output_dir, and logs them."""
-    lines = [f"{k} = {result[k]}" for k in sorted(result)]
-    atomic_write_text(os.path.join(FLAGS.output_dir, name), "".join(f"{line}\n" for line in lines))
-    logging.info("***** Eval results *****\n%s", "\n".join(f"  {line}" for line in lines))
-
-
-def load_run_info(checkpoint: str | None) -> dict:
-    """run_info.json beside a checkpoint (or in a run directory), or {}."""
-    if not checkpoint:
-        return {}
-    path = _beside(checkpoint, (RUN_INFO,))
-    if not path:
-        return {}
-    with tf.io.gfile.GFile(path) as f:
-        return json.load(f)
+    run(lambda argv: runner.run(task_cls, *flag_values()))
 
 
 # -- Flag validation (see the module docstring) ----------------------------------
@@ -552,7 +384,7 @@ def check_argv(argv: list[str]) -> str | None:
     try:
         FLAGS(argv)
         validate_flags()
-    except (flags.Error, ValueError, OSError) as e:
+    except (flags.Error, BertTfError) as e:
         return str(e)
     finally:
         FLAGS.unparse_flags()
@@ -573,10 +405,11 @@ def _parse_flags(argv: list[str]) -> list[str]:
 
 
 def run(main: Callable[[list[str]], None]) -> None:
-    """absl's app.run, printing expected errors as one clear line instead of a traceback.
+    """absl's app.run, printing bad input as one clear line instead of a traceback.
 
-    Every flag is validated (`validate_flags`) before `main` runs. Set
-    BERT_TF_TRACEBACK=1 to see the full traceback.
+    Every flag is validated (`validate_flags`) before `main` runs. A BertTfError or a
+    flag error is one line and exit status 2; anything else is a bug and keeps its
+    traceback (exit 1). Set BERT_TF_TRACEBACK=1 to see the traceback of a bad input too.
     """
     def wrapped(argv: list[str]) -> None:
         try:
@@ -584,7 +417,7 @@ def run(main: Callable[[list[str]], None]) -> None:
                 raise flags.ValidationError(f"unexpected arguments: {' '.join(argv[1:])}")
             validate_flags()
             main(argv)
-        except (ValueError, OSError, KeyError, flags.Error, training.TrainingError) as e:
+        except (BertTfError, flags.Error) as e:
             if os.environ.get("BERT_TF_TRACEBACK"):
                 raise
             _fail(e)

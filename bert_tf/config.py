@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 from typing import Any
+from bert_tf.errors import DataError
 
 # Our activation names. "gelu" keeps the original release's meaning (tanh form).
 ACTIVATIONS = ("gelu", "gelu_exact", "relu", "tanh", "linear")
@@ -35,7 +36,7 @@ _HF_REQUIRED = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention
                 "intermediate_size")
 
 
-class ConfigError(ValueError):
+class ConfigError(DataError):
     """A config file is missing, unreadable or inconsistent."""
 
 

@@ -32,9 +32,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bert_tf import models, tasks
+from bert_tf import losses, models
 from bert_tf.config import BertConfig
 from bert_tf.layers.embeddings import initializer
+from bert_tf.errors import UsageError
 
 KINDS = ("classifier", "squad", "ner")
 _LAYER = re.compile(r"^bert/encoder/layer_(\d+)/(.*)$")
@@ -47,7 +48,7 @@ def select_layers(teacher_layers: int, student_layers: int) -> list[int]:
     trained on its output. 12 -> 6 gives [1, 3, 5, 7, 9, 11]; 6 -> 3 gives [1, 3, 5].
     """
     if not 1 <= student_layers <= teacher_layers:
-        raise ValueError(f"--student_layers={student_layers}: must be between 1 and the "
+        raise UsageError(f"--student_layers={student_layers}: must be between 1 and the "
                          f"teacher's depth {teacher_layers}")
     return [int(round((i + 1) * teacher_layers / student_layers)) - 1
             for i in range(student_layers)]
@@ -103,11 +104,11 @@ def kd_loss(teacher_logits: tf.Tensor, student_logits: tf.Tensor, temperature: f
 def check_settings(kd_weight: float, temperature: float, hidden_weight: float) -> None:
     """ValueError naming the flag for a setting out of range."""
     if not temperature > 0:
-        raise ValueError(f"--temperature must be > 0, got {temperature}")
+        raise UsageError(f"--temperature must be > 0, got {temperature}")
     if not 0.0 <= kd_weight <= 1.0:
-        raise ValueError(f"--kd_weight must be in [0, 1], got {kd_weight}")
+        raise UsageError(f"--kd_weight must be in [0, 1], got {kd_weight}")
     if not hidden_weight >= 0:
-        raise ValueError(f"--hidden_weight must be >= 0, got {hidden_weight}")
+        raise UsageError(f"--hidden_weight must be >= 0, got {hidden_weight}")
 
 
 def _forward(model: keras.Model, inputs: Mapping[str, tf.Tensor], training: bool
@@ -195,15 +196,15 @@ class DistillationLoss:
         if "start_logits" in s_out:  # squad: a distribution over positions, start and end
             soft = (kd_loss(t_out["start_logits"], s_out["start_logits"], T)
                     + kd_loss(t_out["end_logits"], s_out["end_logits"], T)) / 2.0
-            return soft, tf.reduce_mean(tasks.span_example_losses(s_out, batch))
+            return soft, tf.reduce_mean(losses.span_example_losses(s_out, batch))
         s, t = s_out["logits"], t_out["logits"]
         if "label_weights" in batch:  # ner: per labelled token
-            ce, weights = tasks.tagging_token_losses(s, batch)
+            ce, weights = losses.tagging_token_losses(s, batch)
             hard = tf.math.divide_no_nan(tf.reduce_sum(weights * ce), tf.reduce_sum(weights))
             return kd_loss(t, s, T, weights), hard
         gold = tf.cast(tf.reshape(batch.get("is_real_example", tf.ones_like(
             batch["label_ids"])), [-1]), tf.float32)
-        per_example = tasks.classification_example_losses(s, batch)
+        per_example = losses.classification_example_losses(s, batch)
         hard = tf.math.divide_no_nan(tf.reduce_sum(gold * per_example), tf.reduce_sum(gold))
         if s.shape[-1] == 1:  # regression: match the teacher's score
             return tf.reduce_mean(tf.square(tf.cast(s - t, tf.float32))), hard

@@ -24,6 +24,7 @@ from bert_tf import decoding, models
 from bert_tf.data import summarization as sum_data
 from bert_tf.summarization import SENTENCE_INPUTS
 from bert_tf.text import BertPreprocessor, detokenize
+from bert_tf.errors import UsageError
 
 MODEL_TYPES = ("encoder", "pretrainer", "classifier", "squad", "ner", "seq2seq", "summarizer")
 _STRINGS = tf.TensorSpec([None], tf.string)
@@ -58,9 +59,9 @@ class ServingModule(tf.Module):
                  block_trigram: bool = True):
         super().__init__(name=f"bert_{model_type}")
         if model_type not in MODEL_TYPES:
-            raise ValueError(f"--model_type={model_type!r}: expected one of {MODEL_TYPES}")
+            raise UsageError(f"--model_type={model_type!r}: expected one of {MODEL_TYPES}")
         if model_type in ("classifier", "ner") and not labels:
-            raise ValueError(f"a {model_type} export needs its label list")
+            raise UsageError(f"a {model_type} export needs its label list")
         self.model, self.model_type, self.preprocessor = model, model_type, preprocessor
         self.labels = tf.constant(list(labels or [""]))
         self.regression = model_type == "classifier" and model.num_labels == 1

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from typing import IO, Iterator
+from typing import IO, Any, Iterator, Mapping
 
 import tensorflow as tf
+from absl import logging
+from bert_tf.errors import MissingFileError
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
@@ -22,7 +24,7 @@ def sample_data(*parts: str) -> str:
                                                                      "data")):
         if os.path.isdir(root):
             return os.path.join(root, *parts)
-    raise FileNotFoundError(f"the bundled sample data is missing from {_PACKAGE}; reinstall bert_tf")
+    raise MissingFileError(f"the bundled sample data is missing from {_PACKAGE}; reinstall bert_tf")
 
 
 @contextlib.contextmanager
@@ -58,7 +60,7 @@ def atomic_open(path: str, mode: str = "w", encoding: str | None = "utf-8") -> I
 def read_text(path: str, what: str, error: type[Exception] = ValueError) -> str:
     """A UTF-8 text file (a BOM tolerated) whole; clear errors naming `what` and the path."""
     if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(f"{what} {path!r} does not exist")
+        raise MissingFileError(f"{what} {path!r} does not exist")
     with tf.io.gfile.GFile(path, "rb") as f:
         raw = f.read()
     try:
@@ -72,14 +74,23 @@ def atomic_write_text(path: str, text: str) -> None:
         f.write(text)
 
 
+def write_eval_results(output_dir: str, result: Mapping[str, Any],
+                       name: str = "eval_results.txt") -> None:
+    """`key = value` lines, sorted, as the original's eval_results.txt; atomic; logged."""
+    lines = [f"{k} = {result[k]}" for k in sorted(result)]
+    atomic_write_text(os.path.join(output_dir, name), "".join(f"{line}\n" for line in lines))
+    logging.info("***** Eval results (%s) *****\n%s", name,
+                 "\n".join(f"  {line}" for line in lines))
+
+
 def expand_globs(patterns: str, flag: str = "input_file") -> list[str]:
     """Comma-separated glob patterns -> sorted file list; a clear error if empty."""
     files: list[str] = []
     for pattern in filter(None, (p.strip() for p in patterns.split(","))):
         matched = tf.io.gfile.glob(pattern)
         if not matched:
-            raise FileNotFoundError(f"--{flag}: no file matches {pattern!r}")
+            raise MissingFileError(f"--{flag}: no file matches {pattern!r}")
         files.extend(sorted(matched))
     if not files:
-        raise FileNotFoundError(f"--{flag} is empty; expected comma-separated file patterns")
+        raise MissingFileError(f"--{flag} is empty; expected comma-separated file patterns")
     return files

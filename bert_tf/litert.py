@@ -29,6 +29,7 @@ import tensorflow as tf
 from absl import logging
 
 from bert_tf import models
+from bert_tf.errors import UsageError
 
 QUANTIZE = ("none", "float16", "dynamic_int8")
 MODEL_TYPES = ("encoder", "classifier", "squad", "ner")
@@ -38,7 +39,7 @@ MODEL_TYPES = ("encoder", "classifier", "squad", "ner")
 _CHECK_TOLERANCE = {"none": 1e-3, "float16": 5e-2, "dynamic_int8": 0.5}
 
 
-class LiteRTError(ValueError):
+class LiteRTError(UsageError):
     """A model cannot be converted, or a .tflite file cannot be used."""
 
 

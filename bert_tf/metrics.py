@@ -15,6 +15,7 @@ class, and a correlation with a constant input is 0 (scipy would say nan).
 from __future__ import annotations
 
 import numpy as np
+from bert_tf.errors import DataError
 
 
 def _pair(labels, predictions) -> tuple[np.ndarray, np.ndarray]:
@@ -22,7 +23,7 @@ def _pair(labels, predictions) -> tuple[np.ndarray, np.ndarray]:
     if labels.shape != predictions.shape:
         raise ValueError(f"{labels.size} labels but {predictions.size} predictions")
     if not labels.size:
-        raise ValueError("no examples to score")
+        raise DataError("no examples to score")
     return labels, predictions
 
 

@@ -26,6 +26,7 @@ from bert_tf.config import BertConfig
 from bert_tf.layers import (BertEmbeddings, DecoderBlock, MaskedLMHead, OutputProjection,
                             TransformerBlock, attention_mask_adder)
 from bert_tf.layers.embeddings import initializer
+from bert_tf.errors import UsageError
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
 
@@ -237,7 +238,7 @@ class BertSeq2Seq(_TaskModel):
                  target_vocab: Sequence[int] | None = None, name: str = "bert_seq2seq",
                  **kwargs):
         if decoder_init not in DECODER_INITS:
-            raise ValueError(f"--decoder_init={decoder_init!r}: expected one of {DECODER_INITS}")
+            raise UsageError(f"--decoder_init={decoder_init!r}: expected one of {DECODER_INITS}")
         cfg = encoder.config
         inputs = encoder_inputs()
         inputs["decoder_input_ids"] = keras.Input(shape=(None,), dtype="int32",

@@ -14,6 +14,7 @@ import re
 from typing import Mapping, Sequence
 
 import tensorflow as tf
+from bert_tf.errors import UsageError
 
 EXCLUDE_FROM_WEIGHT_DECAY = ("LayerNorm", "layer_norm", "bias")
 
@@ -236,6 +237,6 @@ def create_optimizer(variables: Mapping[str, "tf.Variable"], init_lr: float,
     """The original `create_optimizer`: weight decay 0.01, clip 1.0, the given schedule
     (`bias_correction`: Adam's, not the original's; LAMB always has it)."""
     if optimizer not in OPTIMIZERS:
-        raise ValueError(f"--optimizer={optimizer!r}: expected one of {sorted(OPTIMIZERS)}")
+        raise UsageError(f"--optimizer={optimizer!r}: expected one of {sorted(OPTIMIZERS)}")
     return OPTIMIZERS[optimizer](variables, init_lr, num_train_steps, num_warmup_steps,
                                  float16=float16, bias_correction=bias_correction)

@@ -23,12 +23,13 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from bert_tf.errors import BertTfError, UsageError
 
 GCS = "https://storage.googleapis.com/bert_models"
 MINILM = "all-MiniLM-L6-v2"
 
 
-class DownloadError(OSError):
+class DownloadError(BertTfError, OSError):
     """A release could not be downloaded, verified or unpacked."""
 
 
@@ -112,7 +113,7 @@ def get(name: str, cache: str | None = None, progress: bool = True,
     if name == MINILM:
         return _minilm()
     if name not in RELEASES:
-        raise KeyError(f"unknown pretrained model {name!r}; known names include "
+        raise UsageError(f"unknown pretrained model {name!r}; known names include "
                        f"{', '.join(list(RELEASES)[:9])}, {MINILM} and the small BERTs "
                        "uncased_L-{2,4,6,8,10,12}_H-{128,256,512,768}_A-{2,4,8,12}")
     release = RELEASES[name]

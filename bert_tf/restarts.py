@@ -19,45 +19,27 @@ import contextlib
 import gc
 import os
 import statistics
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import tensorflow as tf
-from absl import flags, logging
+from absl import logging
 
-from bert_tf import cli
-from bert_tf.io import atomic_write_text, read_text
+from bert_tf import checkpoints
+from bert_tf.errors import UsageError
+from bert_tf.io import atomic_write_text, read_text, write_eval_results
 
-FLAGS = flags.FLAGS
 RESULTS_FILE = "restarts.tsv"
 # Outputs of a run that describe it (copied up from the best restart); checkpoints,
 # TFRecords and event files stay where they are.
 _OUTPUT_SUFFIXES = (".txt", ".tsv", ".json")
+# The values a restart sets, as if given on the command line.
+SET_BY_RESTART = frozenset({"num_restarts", "seed", "output_dir"})
 
 
-def define_flags() -> None:
-    flags.DEFINE_integer("num_restarts", 1, "(new) Fine-tune this many times with seeds --seed, "
-                         "--seed+1, ... (each in output_dir/restart_<r>) and keep the best on the "
-                         "dev set, as the BERT paper did on small data; writes restarts.tsv.",
-                         lower_bound=1)
-    flags.DEFINE_string("restart_metric", None, "(new) The eval_results.txt key that picks the "
-                        "best restart (higher is better; lower for a *loss key). Default: the "
-                        "task's main metric.")
-
-
-@contextlib.contextmanager
-def _flags_set(**values) -> Iterator[None]:
-    """Sets flags for a block, as if given on the command line (so defaults such as
-    run_classifier --demo's leave them alone)."""
-    saved = {name: (FLAGS[name].value, FLAGS[name].present) for name in values}
-    try:
-        for name, value in values.items():
-            FLAGS[name].value, FLAGS[name].present = value, 1
-        yield
-    finally:
-        for name, (value, present) in saved.items():
-            FLAGS[name].value, FLAGS[name].present = value, present
-
-
+def restart_values(values: Mapping[str, Any], r: int) -> dict[str, Any]:
+    """Restart r's own values: seed + r, in output_dir/restart_r."""
+    return {"num_restarts": 1, "seed": values["seed"] + r,
+            "output_dir": os.path.join(values["output_dir"], f"restart_{r}")}
 def read_results(path: str) -> dict[str, int | float | str]:
     """An eval_results.txt (`key = value` lines) as a dict of numbers (or strings)."""
     out: dict[str, int | float | str] = {}
@@ -76,12 +58,10 @@ def _number(x) -> bool:
 
 
 def _metric(results: list[dict], candidates: Sequence[str]) -> str:
-    if FLAGS.restart_metric:
-        candidates = [FLAGS.restart_metric]
     for key in candidates:
         if all(_number(r.get(key)) for r in results):
             return key
-    raise flags.ValidationError(
+    raise UsageError(
         f"--restart_metric: none of {list(candidates)} is a number in every restart's "
         f"eval_results.txt (keys: {sorted(results[0])})")
 
@@ -98,30 +78,26 @@ def summary_rows(results: list[dict], seeds: list[int]) -> list[list[str]]:
     return rows
 
 
-def run(main: Callable[[list[str]], None], argv: list[str], metrics: Sequence[str]) -> int:
-    """Runs `main` once per restart; keeps the best by the first of `metrics` present.
-
-    Returns the best restart's index.
+def run(run_once: Callable[[dict[str, Any]], None], values: Mapping[str, Any],
+        metrics: Sequence[str]) -> int:
+    """Runs `run_once` once per restart (`restart_values`); keeps the best by
+    --restart_metric, else the first of `metrics` present. Returns the best restart.
     """
-    if not FLAGS.do_train:
-        raise flags.ValidationError("--num_restarts needs --do_train")
-    if not FLAGS.output_dir:
-        raise flags.ValidationError("--output_dir is required")
-    out, n, base_seed = FLAGS.output_dir, FLAGS.num_restarts, FLAGS.seed
-    results, seeds = [], [base_seed + r for r in range(n)]
+    out, n = values["output_dir"], values["num_restarts"]
+    results, seeds = [], [values["seed"] + r for r in range(n)]
     for r, seed in enumerate(seeds):
-        directory = os.path.join(out, f"restart_{r}")
-        logging.info("***** Restart %d of %d (seed %d) in %s *****", r + 1, n, seed, directory)
-        with _flags_set(num_restarts=1, seed=seed, output_dir=directory):
-            main(argv)
-        path = os.path.join(directory, "eval_results.txt")
+        restart = {**values, **restart_values(values, r)}
+        logging.info("***** Restart %d of %d (seed %d) in %s *****", r + 1, n, seed,
+                     restart["output_dir"])
+        run_once(restart)
+        path = os.path.join(restart["output_dir"], "eval_results.txt")
         if not tf.io.gfile.exists(path):
-            raise flags.ValidationError(
-                f"restart {r} wrote no {path}: picking the best restart needs a dev-set "
-                "evaluation (--do_eval; run_squad: --do_predict on a --predict_file with answers)")
+            raise UsageError(f"restart {r} wrote no {path}: picking the best restart needs a "
+                             "dev-set evaluation")
         results.append(read_results(path))
         gc.collect()
-    key = _metric(results, metrics)
+    key = _metric(results, [values["restart_metric"]] if values.get("restart_metric")
+                  else metrics)
     sign = -1.0 if "loss" in key else 1.0
     best = max(range(n), key=lambda r: sign * results[r][key])
     rows = summary_rows(results, seeds)
@@ -143,9 +119,7 @@ def _keep(out: str, best_dir: str, result: dict) -> None:
             tmp = os.path.join(out, f".{name}.tmp-{os.getpid()}")
             tf.io.gfile.copy(source, tmp, overwrite=True)
             tf.io.gfile.rename(tmp, os.path.join(out, name), overwrite=True)
-    cli.write_eval_results(result)  # output_dir is `out` again here
+    write_eval_results(out, result)
     latest = tf.train.latest_checkpoint(best_dir)
     if latest:  # relative, so the run directory can be moved as a whole
-        relative = os.path.relpath(latest, out)
-        tf.compat.v1.train.update_checkpoint_state(out, relative,
-                                                   all_model_checkpoint_paths=[relative])
+        checkpoints.write_checkpoint_state(out, [os.path.relpath(latest, out)])

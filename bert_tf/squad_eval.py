@@ -29,6 +29,7 @@ import sys
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from absl import logging
+from bert_tf.errors import DataError, MissingFileError
 
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
@@ -95,11 +96,11 @@ def _articles(dataset_json: Mapping[str, Any] | Sequence[Any]) -> Sequence[Any]:
     """The list of articles: dataset_json["data"] (a loaded SQuAD file) or the list itself."""
     if isinstance(dataset_json, Mapping):
         if not isinstance(dataset_json.get("data"), list):
-            raise ValueError("SQuAD dataset JSON has no \"data\" list of articles")
+            raise DataError("SQuAD dataset JSON has no \"data\" list of articles")
         return dataset_json["data"]
     if isinstance(dataset_json, (list, tuple)):
         return dataset_json
-    raise ValueError(f"expected a SQuAD dataset (dict with \"data\", or its list of articles), "
+    raise DataError(f"expected a SQuAD dataset (dict with \"data\", or its list of articles), "
                      f"got {type(dataset_json).__name__}")
 
 
@@ -107,14 +108,14 @@ def _iter_qas(articles: Sequence[Any]) -> Iterator[dict[str, Any]]:
     """Every question dict, with a clear error for a missing key."""
     for i, article in enumerate(articles):
         if not isinstance(article, Mapping) or "paragraphs" not in article:
-            raise ValueError(f"SQuAD dataset: data[{i}] has no 'paragraphs' key")
+            raise DataError(f"SQuAD dataset: data[{i}] has no 'paragraphs' key")
         for j, paragraph in enumerate(article["paragraphs"]):
             if not isinstance(paragraph, Mapping) or "qas" not in paragraph:
-                raise ValueError(f"SQuAD dataset: data[{i}].paragraphs[{j}] has no 'qas' key")
+                raise DataError(f"SQuAD dataset: data[{i}].paragraphs[{j}] has no 'qas' key")
             for k, qa in enumerate(paragraph["qas"]):
                 for key in ("id", "answers"):
                     if not isinstance(qa, Mapping) or key not in qa:
-                        raise ValueError(f"SQuAD dataset: data[{i}].paragraphs[{j}].qas[{k}] "
+                        raise DataError(f"SQuAD dataset: data[{i}].paragraphs[{j}].qas[{k}] "
                                          f"has no {key!r} key")
                 yield qa
 
@@ -123,14 +124,14 @@ def _gold_texts(qa: Mapping[str, Any]) -> list[str]:
     try:
         return [a["text"] for a in qa["answers"]]
     except (KeyError, TypeError):
-        raise ValueError(f"SQuAD dataset: question {qa['id']!r} has an answer without "
+        raise DataError(f"SQuAD dataset: question {qa['id']!r} has an answer without "
                          "'text'") from None
 
 
 def _prediction(predictions: Mapping[str, Any], qid: str) -> str:
     pred = predictions[qid]
     if not isinstance(pred, str):
-        raise ValueError(f"prediction for question {qid!r} should be a string, "
+        raise DataError(f"prediction for question {qid!r} should be a string, "
                          f"got {type(pred).__name__}")
     return pred
 
@@ -163,13 +164,13 @@ def evaluate_v1(dataset_json: Mapping[str, Any] | Sequence[Any],
             continue
         ground_truths = _gold_texts(qa)
         if not ground_truths:
-            raise ValueError(f"question {qa['id']!r} has no gold answer: SQuAD 2.0 data needs "
+            raise DataError(f"question {qa['id']!r} has no gold answer: SQuAD 2.0 data needs "
                              "the v2.0 evaluation (version_2_with_negative)")
         prediction = _prediction(predictions, qa["id"])
         exact_match += _max_over(exact_match_score, prediction, ground_truths)
         f1 += _max_over(f1_score, prediction, ground_truths)
     if total == 0:
-        raise ValueError("SQuAD dataset has no questions to evaluate")
+        raise DataError("SQuAD dataset has no questions to evaluate")
     _log_missing(missing, "will receive score 0")
     return {"exact_match": 100.0 * exact_match / total, "f1": 100.0 * f1 / total}
 
@@ -208,7 +209,7 @@ def _apply_no_ans_threshold(scores: Mapping[str, float], na_probs: Mapping[str, 
     new_scores = {}
     for qid, s in scores.items():
         if qid not in na_probs:
-            raise ValueError(f"no-answer probabilities (null odds) have no value for question "
+            raise DataError(f"no-answer probabilities (null odds) have no value for question "
                              f"{qid!r}")
         new_scores[qid] = float(not qid_to_has_ans[qid]) if na_probs[qid] > na_prob_thresh else s
     return new_scores
@@ -279,7 +280,7 @@ def _answered_qas(dataset_json: Mapping[str, Any] | Sequence[Any],
         (qas if qa["id"] in predictions else missing).append(qa)
     _log_missing([qa["id"] for qa in missing], "are left out of the v2.0 scores")
     if not qas:
-        raise ValueError("no question of the SQuAD dataset has a prediction")
+        raise DataError("no question of the SQuAD dataset has a prediction")
     return qas, {qa["id"]: bool(qa["answers"]) for qa in qas}
 
 
@@ -380,7 +381,7 @@ def tune_null_threshold(dataset_json: Mapping[str, Any] | Sequence[Any],
     exact_raw, f1_raw = _raw_scores_v2(qas, predictions)
     for qid in exact_raw:
         if qid not in null_odds:
-            raise ValueError(f"null odds have no value for question {qid!r}")
+            raise DataError(f"null odds have no value for question {qid!r}")
     return _best_thresholds(predictions, exact_raw, f1_raw, null_odds, qid_to_has_ans, exact=True)
 
 
@@ -392,13 +393,13 @@ def _load_json(path: str, what: str) -> Any:
     import tensorflow as tf  # only for gs:// and friends; the scoring itself is pure Python
 
     if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(f"{what} {path!r} does not exist")
+        raise MissingFileError(f"{what} {path!r} does not exist")
     with tf.io.gfile.GFile(path, "rb") as f:
         raw = f.read()
     try:
         return json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{what} {path!r} is not valid UTF-8 JSON: {e}") from None
+        raise DataError(f"{what} {path!r} is not valid UTF-8 JSON: {e}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, float]:

@@ -19,6 +19,7 @@ import keras
 from absl import logging
 
 from bert_tf import checkpoints
+from bert_tf.errors import UsageError
 
 HEAD_INITIALIZERS = ("truncated_normal", "glorot_uniform")
 
@@ -50,12 +51,12 @@ def reinitialize(model: keras.Model, missing: list[str], head_initializer: str =
       The TF1 names re-drawn.
     """
     if head_initializer not in HEAD_INITIALIZERS:
-        raise ValueError(f"--head_initializer={head_initializer!r}: expected one of "
+        raise UsageError(f"--head_initializer={head_initializer!r}: expected one of "
                          f"{HEAD_INITIALIZERS}")
     variables = checkpoints.tf1_variables(model)
     config = model.encoder.config
     if not 0 <= reinit_layers <= config.num_hidden_layers:
-        raise ValueError(f"--reinit_layers={reinit_layers}: the model has "
+        raise UsageError(f"--reinit_layers={reinit_layers}: the model has "
                          f"{config.num_hidden_layers} layers")
     heads = [] if head_initializer == "truncated_normal" else [
         n for n in missing if n.endswith("output_weights")]

@@ -46,6 +46,7 @@ import tensorflow as tf
 
 from bert_tf.layers import OutputProjection, TransformerBlock
 from bert_tf.models import INPUT_NAMES, BertEncoder, _TaskModel, encoder_inputs
+from bert_tf.errors import UsageError
 
 SENTENCE_INPUTS = ("cls_positions", "sentence_mask")
 SENTENCE_POOLING = ("cls", "mean")
@@ -82,7 +83,7 @@ class SentenceScorer(keras.layers.Layer):
                  initializer_range: float = 0.02, sentence_pooling: str = "cls", **kwargs):
         super().__init__(**kwargs)
         if sentence_pooling not in SENTENCE_POOLING:
-            raise ValueError(f"--sentence_pooling={sentence_pooling!r}: expected one of "
+            raise UsageError(f"--sentence_pooling={sentence_pooling!r}: expected one of "
                              f"{SENTENCE_POOLING}")
         if hidden_size % num_heads:
             raise ValueError(f"hidden_size {hidden_size} is not a multiple of the {num_heads} "

@@ -15,6 +15,7 @@ import re
 from typing import Sequence
 
 import numpy as np
+from bert_tf.errors import DataError, UsageError
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
 BLEU_TOKENIZERS = ("13a", "zh", "intl", "char", "none", "ja-mecab", "ko-mecab", "flores101",
@@ -80,7 +81,7 @@ def rouge(predictions: Sequence[str], references: Sequence[str], use_stemmer: bo
     if len(predictions) != len(references):
         raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
     if not predictions:
-        raise ValueError("no examples to score")
+        raise DataError("no examples to score")
     scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), tokenizer=RougeTokenizer(use_stemmer))
     aggregator = scoring.BootstrapAggregator(n_samples=bootstrap_samples)
     per_example = [scorer.score(r, p) for p, r in zip(predictions, references)]
@@ -111,11 +112,11 @@ def bleu(hypotheses: Sequence[str], references: Sequence[str],
     import sacrebleu
 
     if tokenize not in BLEU_TOKENIZERS:
-        raise ValueError(f"--bleu_tokenize={tokenize!r}: expected one of {BLEU_TOKENIZERS}")
+        raise UsageError(f"--bleu_tokenize={tokenize!r}: expected one of {BLEU_TOKENIZERS}")
     if len(hypotheses) != len(references):
         raise ValueError(f"{len(hypotheses)} hypotheses but {len(references)} references")
     if not hypotheses:
-        raise ValueError("no examples to score")
+        raise DataError("no examples to score")
     metric = sacrebleu.BLEU(tokenize=tokenize)
     result = metric.corpus_score(list(hypotheses), [list(references)])
     return {"bleu": float(result.score), "bleu_signature": str(metric.get_signature())}

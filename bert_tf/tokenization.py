@@ -17,6 +17,7 @@ import unicodedata
 from typing import Iterable
 
 import tensorflow as tf
+from bert_tf.errors import DataError, UsageError
 
 # Checkpoint directory names of the original releases, by casing.
 _LOWER_MODELS = (
@@ -40,7 +41,7 @@ _CJK_RE = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _CJK_RANGES)
 _CACHE_SIZE = 1 << 20
 
 
-class VocabError(ValueError):
+class VocabError(DataError):
     """The vocabulary file is missing, unreadable or does not fit the model."""
 
 
@@ -60,7 +61,7 @@ def validate_case_matches_checkpoint(do_lower_case: bool, init_checkpoint: str |
         actual, case_name, opposite = "True", "cased", "False"
     else:
         return
-    raise ValueError(
+    raise UsageError(
         f"You passed in `--do_lower_case={actual}` with `--init_checkpoint={init_checkpoint}`. "
         f"However, `{model_name}` seems to be a {case_name} model, so you should pass in "
         f"`--do_lower_case={opposite}` so that the fine-tuning matches how the model was "
@@ -107,7 +108,7 @@ def convert_by_vocab(vocab: dict, items: Iterable) -> list:
     try:
         return [vocab[item] for item in items]
     except KeyError as e:
-        raise KeyError(f"{e.args[0]!r} is not in the vocabulary") from None
+        raise DataError(f"{e.args[0]!r} is not in the vocabulary") from None
 
 
 def convert_tokens_to_ids(vocab: dict, tokens: Iterable[str]) -> list[int]:

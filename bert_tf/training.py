@@ -25,6 +25,7 @@ import tensorflow as tf
 from absl import logging
 
 from bert_tf import checkpoints, inference, models, optimization, stability
+from bert_tf.errors import BertTfError, UsageError
 
 LossFn = Callable[[keras.Model, Mapping[str, tf.Tensor], bool], tf.Tensor]
 DatasetFn = Callable[[tf.distribute.InputContext], tf.data.Dataset]
@@ -37,7 +38,7 @@ PREDICT_LENGTH_MULTIPLE = 16
 _RNG_PREFIX = "bert_tf/rng_state_"
 
 
-class TrainingError(RuntimeError):
+class TrainingError(BertTfError, RuntimeError):
     """Training cannot go on (e.g. the loss became NaN)."""
 
 
@@ -66,9 +67,9 @@ class TrainConfig:
         for name in ("save_checkpoints_steps", "iterations_per_loop", "log_every_steps",
                      "grad_accum_steps"):
             if getattr(self, name) < 1:
-                raise ValueError(f"--{name} must be >= 1, got {getattr(self, name)}")
+                raise UsageError(f"--{name} must be >= 1, got {getattr(self, name)}")
         if self.num_train_steps < 0 or self.num_warmup_steps < 0:
-            raise ValueError("--num_train_steps and --num_warmup_steps must be >= 0")
+            raise UsageError("--num_train_steps and --num_warmup_steps must be >= 0")
 
 
 def check_tf_config() -> dict | None:
@@ -86,22 +87,22 @@ def check_tf_config() -> dict | None:
     try:
         config = json.loads(raw)
     except json.JSONDecodeError as e:
-        raise ValueError(f"{where}: not valid JSON ({e})") from None
+        raise UsageError(f"{where}: not valid JSON ({e})") from None
     cluster, task = (config.get("cluster"), config.get("task")) if isinstance(config, dict) \
         else (None, None)
     if not isinstance(cluster, dict) or not cluster or not all(
             isinstance(v, (list, dict)) and all(isinstance(a, str) and ":" in a
                                                 for a in (v.values() if isinstance(v, dict) else v))
             for v in cluster.values()):
-        raise ValueError(f'{where}: expected "cluster": {{"<job>": ["host:port", ...]}}')
+        raise UsageError(f'{where}: expected "cluster": {{"<job>": ["host:port", ...]}}')
     if not isinstance(task, dict) or task.get("type") not in {*cluster, "evaluator"} or \
             not isinstance(task.get("index", 0), int):
-        raise ValueError(f'{where}: expected "task": {{"type": one of {sorted(cluster)}, '
+        raise UsageError(f'{where}: expected "task": {{"type": one of {sorted(cluster)}, '
                          '"index": <int>}')
     jobs = cluster.get(task["type"], [None])
     index = task.get("index", 0)
     if isinstance(jobs, list) and not 0 <= index < len(jobs):
-        raise ValueError(f'{where}: task index {index} out of range for the '
+        raise UsageError(f'{where}: task index {index} out of range for the '
                          f'{len(jobs)} "{task["type"]}" address(es)')
     return config
 
@@ -113,7 +114,7 @@ def build_strategy(distribution_strategy: str = "default", use_tpu: bool = False
     """A tf.distribute strategy by name; the original `--use_tpu` means "tpu"."""
     name = "tpu" if use_tpu else (distribution_strategy or "default")
     if name not in STRATEGIES:
-        raise ValueError(f"--distribution_strategy={name!r}: expected one of {STRATEGIES}")
+        raise UsageError(f"--distribution_strategy={name!r}: expected one of {STRATEGIES}")
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
             tpu=tpu_name or master, zone=tpu_zone, project=gcp_project)
@@ -135,7 +136,7 @@ def set_precision(policy: str | None) -> None:
     """Sets the Keras dtype policy; must run before models are built."""
     policy = policy or "float32"
     if policy not in PRECISIONS:
-        raise ValueError(f"--mixed_precision={policy!r}: expected one of {PRECISIONS}")
+        raise UsageError(f"--mixed_precision={policy!r}: expected one of {PRECISIONS}")
     keras.mixed_precision.set_global_policy(policy)
 
 
@@ -177,7 +178,7 @@ class Trainer:
                  | None = None):
         self.config = config
         if config.inference_dtype not in INFERENCE_DTYPES:
-            raise ValueError(f"--inference_dtype={config.inference_dtype!r}: expected one of "
+            raise UsageError(f"--inference_dtype={config.inference_dtype!r}: expected one of "
                              f"{INFERENCE_DTYPES}")
         self.strategy = strategy or tf.distribute.get_strategy()
         self._model_fn = model_fn

@@ -21,7 +21,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 # Every entry script: the top-level files that hand their main to cli.run (setup.py
 # installs the same ones as modules and console commands).
 SCRIPTS = sorted(p.stem for p in REPO.glob("*.py")
-                 if p.name != "setup.py" and "cli.run(" in p.read_text(encoding="utf-8"))
+                 if p.name != "setup.py" and "cli.run" in p.read_text(encoding="utf-8"))
 
 
 def two_cpu_strategy() -> tf.distribute.MirroredStrategy:

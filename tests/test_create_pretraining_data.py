@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from bert_tf import tokenization
 from bert_tf.data import pretraining as pt
+from bert_tf.errors import UsageError
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample_text.txt"
@@ -538,15 +539,15 @@ def test_errors_name_the_flag_or_file(tmp_path, tiny):
     cases = [
         (dict(input_files=str(tmp_path / "missing*.txt")),
          FileNotFoundError, r"--input_file: no file matches '.*missing\*\.txt'"),
-        (dict(input_files=str(tmp_path)), IsADirectoryError, "--input_file: .* is a directory"),
+        (dict(input_files=str(tmp_path)), UsageError, "--input_file: .* is a directory"),
         (dict(vocab_file=str(tmp_path / "nope.txt")), tokenization.VocabError,
          r"--vocab_file: vocab file '.*nope.txt' does not exist"),
         (dict(vocab_file=str(no_mask)), tokenization.VocabError, "lacks the \\[MASK\\] token"),
         (dict(input_files=str(blank)), ValueError, r"--input_file: no documents in \[.*blank.txt"),
         (dict(input_files=str(blank), docs_per_shard=5), ValueError, "--input_file: no documents"),
-        (dict(output_files=str(a_file / "out.tfrecord")), OSError,
+        (dict(output_files=str(a_file / "out.tfrecord")), UsageError,
          r"--output_file: cannot write '.*a_file/out.tfrecord'"),
-        (dict(output_files=str(tmp_path)), IsADirectoryError, "--output_file: .* is a directory"),
+        (dict(output_files=str(tmp_path)), UsageError, "--output_file: .* is a directory"),
         (dict(output_files="a,b", num_workers=2), ValueError,
          "--output_file: sharded mode .* takes one path"),
         (dict(options=pt.PretrainingOptions(max_seq_length=4)), ValueError,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_tf import checkpoints, distillation, models, tasks, training
+from bert_tf import checkpoints, distillation, losses, models, training
 from bert_tf.config import BertConfig
 from conftest import TINY_WORDS
 from test_extract_features import run_script
@@ -95,7 +95,7 @@ def test_loss_mixes_soft_and_gold_terms_and_skips_unlabelled_examples():
     batch = _batch()
     s = student(models.model_inputs(student, batch))["logits"].numpy()
     t = teacher(models.model_inputs(teacher, batch))["logits"].numpy()
-    gold = float(tasks.classification_loss(student, batch, False))
+    gold = float(losses.classification_loss(student, batch, False))
     soft = _np_kd(t, s, 2.0)
     for w in (0.0, 0.3, 1.0):
         loss = distillation.DistillationLoss(teacher, kd_weight=w, temperature=2.0)
@@ -103,7 +103,7 @@ def test_loss_mixes_soft_and_gold_terms_and_skips_unlabelled_examples():
                                    rtol=1e-5)
     # Transfer examples (is_real_example 0) are left out of the gold term only.
     batch["is_real_example"] = tf.constant([[1], [0], [1], [0]])
-    ce = tasks.classification_example_losses(tf.constant(s), batch).numpy()
+    ce = losses.classification_example_losses(tf.constant(s), batch).numpy()
     loss = distillation.DistillationLoss(teacher, kd_weight=0.5, temperature=2.0)
     np.testing.assert_allclose(float(loss(student, batch, False)),
                                0.5 * soft + 0.5 * ce[[0, 2]].mean(), rtol=1e-5)

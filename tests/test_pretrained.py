@@ -13,6 +13,7 @@ import zipfile
 import pytest
 
 from bert_tf import pretrained
+from bert_tf.errors import UsageError
 
 
 def _zip(top_dir: str | None) -> bytes:
@@ -120,7 +121,7 @@ def test_http_error_no_network_and_unknown_name(server, tmp_path):
     with pytest.raises(pretrained.DownloadError, match="could not download .*pass its directory"):
         pretrained.get(NAME, cache=str(tmp_path), progress=False,
                        base_url=f"http://127.0.0.1:{closed}")
-    with pytest.raises(KeyError, match="unknown pretrained model 'bert-base'"):
+    with pytest.raises(UsageError, match="unknown pretrained model 'bert-base'"):
         pretrained.get("bert-base")
     assert pretrained.resolve_init_checkpoint("/some/path/bert_model.ckpt") is None
 

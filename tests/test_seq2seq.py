@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_tf import checkpoints, decoding, models, tasks, text, tokenization
+from bert_tf import checkpoints, decoding, losses, models, text, tokenization
 from bert_tf.data import seq2seq
 from bert_tf.layers import DecoderBlock
 
@@ -346,10 +346,10 @@ def test_loss_is_masked_mean_with_label_smoothing():
     ce = -np.take_along_axis(log_p, batch["target_ids"].numpy()[..., None], -1)[..., 0]
     for eps in (0.0, 0.1):
         smoothed = (1 - eps) * ce - eps * log_p.mean(-1)
-        loss = tasks.seq2seq_loss(eps)(Fixed(), batch, False)
+        loss = losses.seq2seq_loss(eps)(Fixed(), batch, False)
         assert float(loss) == pytest.approx(smoothed[mask].mean(), rel=1e-6)
     with pytest.raises(ValueError, match="label_smoothing"):
-        tasks.seq2seq_loss(1.0)
+        losses.seq2seq_loss(1.0)
 
 
 def test_target_vocab_shortlist(cfg):
@@ -371,7 +371,7 @@ def test_target_vocab_shortlist(cfg):
     batch = {**x, "target_ids": tf.constant(x["decoder_input_ids"] % 2 * 2 + 3),
              "target_mask": tf.ones_like(x["decoder_input_ids"])}
     with tf.GradientTape() as tape:
-        loss = tasks.seq2seq_loss(0.1)(short, batch, True)
+        loss = losses.seq2seq_loss(0.1)(short, batch, True)
     table = short.encoder.embeddings.word_embeddings
     grad = tf.convert_to_tensor(tape.gradient(loss, table)).numpy()
     used = set(ids) | set(x["input_word_ids"].ravel()) | set(
@@ -380,7 +380,7 @@ def test_target_vocab_shortlist(cfg):
     log_p = tf.nn.log_softmax(got).numpy()
     ce = -np.take_along_axis(log_p, batch["target_ids"].numpy()[..., None], -1)[..., 0]
     expected = 0.9 * ce - 0.1 * log_p[..., ids].mean(-1)
-    loss = tasks.seq2seq_loss(0.1)(short, batch, False)
+    loss = losses.seq2seq_loss(0.1)(short, batch, False)
     assert float(loss) == pytest.approx(expected.mean(), rel=1e-5)
     restored = models.BertSeq2Seq.from_config(short.get_config())
     assert restored.target_vocab == ids
@@ -405,7 +405,7 @@ def test_trainer_learns_to_reverse_sequences(cfg, tmp_path):
                 target_ids=np.concatenate([target, column[1]], 1),
                 target_mask=np.ones((n, length + 1), np.int32))
     trainer = training.Trainer(
-        lambda: models.BertSeq2Seq(models.BertEncoder(cfg)), tasks.seq2seq_loss(0.1),
+        lambda: models.BertSeq2Seq(models.BertEncoder(cfg)), losses.seq2seq_loss(0.1),
         training.TrainConfig(output_dir=str(tmp_path), num_train_steps=250, learning_rate=1e-3,
                              num_warmup_steps=25, log_every_steps=250, seed=1))
     trainer.train(lambda ctx: tf.data.Dataset.from_tensor_slices(data).repeat()

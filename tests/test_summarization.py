@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_tf import checkpoints, tasks, tokenization
+from bert_tf import checkpoints, losses, tokenization
 from bert_tf.data import summarization as data
 from bert_tf.models import BertEncoder
 from bert_tf.summarization import (BertExtractiveSummarizer, _sentence_means,
@@ -210,7 +210,7 @@ def test_model_outputs_config_round_trip_and_keras_save(tiny_config, tmp_path):
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(loaded(inputs)["logits"], out["logits"], atol=1e-5)
     # The loss averages BCE over real sentences only.
-    loss = float(tasks.summarization_loss(model, batch, False))
+    loss = float(losses.summarization_loss(model, batch, False))
     logits, mask = out["logits"].numpy(), batch["sentence_mask"].astype(bool)
     p = 1 / (1 + np.exp(-logits[mask]))
     y = batch["labels"][mask]

@@ -8,6 +8,7 @@ import random
 import pytest
 
 from bert_tf import tokenization as tk
+from bert_tf.errors import DataError
 
 
 def test_golden_minilm_tokens(minilm, golden):
@@ -73,7 +74,7 @@ def test_full_tokenizer_ids_round_trip(tiny_vocab_file):
     assert tokens == ["the", "quick", "brown", "fox", ",", "un", "##aff", "##able", "!"]
     ids = tok.convert_tokens_to_ids(tokens)
     assert tok.convert_ids_to_tokens(ids) == tokens
-    with pytest.raises(KeyError, match="'zebra' is not in the vocabulary"):
+    with pytest.raises(DataError, match="'zebra' is not in the vocabulary"):
         tok.convert_tokens_to_ids(["zebra"])
 
 

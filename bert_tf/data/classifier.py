@@ -51,15 +51,12 @@ from absl import logging
 from bert_tf import tokenization
 from bert_tf.data import packing, records
 from bert_tf.io import atomic_write_text
+from bert_tf.errors import DataError, UsageError
 
 # The original logs its first 5 converted examples.
 _NUM_LOGGED_EXAMPLES = 5
 # Bumped whenever the record layout changes, so older cached features are rebuilt.
 _FEATURES_VERSION = 1
-
-
-class DataError(ValueError):
-    """A data file is missing, empty or malformed, or a label is unknown."""
 
 
 @dataclasses.dataclass
@@ -624,7 +621,7 @@ def _pack(example: InputExample, max_seq_length: int,
     tokens_a = tokenizer.tokenize(example.text_a)
     tokens_b = tokenizer.tokenize(example.text_b) if example.text_b else None
     if max_seq_length < (3 if tokens_b else 2):
-        raise ValueError(f"max_seq_length={max_seq_length} cannot hold [CLS] and [SEP]"
+        raise UsageError(f"max_seq_length={max_seq_length} cannot hold [CLS] and [SEP]"
                          f"{' twice' if tokens_b else ''}")
     tokens, segment_ids = packing.pack_tokens(tokens_a, tokens_b, max_seq_length)
     # [CLS] a [SEP] (b [SEP]): anything missing from `tokens` was truncated.

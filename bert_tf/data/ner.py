@@ -14,7 +14,7 @@ paper (section 5.3) and of the widely used TF BERT-NER scripts:
 
 Labels sit on the FIRST wordpiece of each word. Every other position (the rest
 of a word's pieces, [CLS], [SEP], padding) has label id 0 and label weight 0.0,
-so the loss sum(w * ce) / sum(w) (`bert_tf.tasks.tagging_loss`) counts each word
+so the loss sum(w * ce) / sum(w) (`bert_tf.losses.tagging_loss`) counts each word
 once. A word the tokenizer drops entirely (control characters only, a lone
 combining accent) is fed as [UNK], so every word keeps exactly one position and
 gets a prediction. A sentence longer than max_seq_length - 2 wordpieces is cut
@@ -39,6 +39,7 @@ from absl import logging
 from bert_tf import io as bert_io
 from bert_tf import tokenization
 from bert_tf.data import packing, records
+from bert_tf.errors import DataError, MissingFileError, UsageError
 
 # CoNLL-2003 separates documents with this pseudo-word; it is not a sentence.
 DOCSTART = "-DOCSTART-"
@@ -52,7 +53,7 @@ _COLUMN_RE = re.compile(r"[ \t]+")
 _NUM_LOGGED_FEATURES = 5
 
 
-class NerDataError(ValueError):
+class NerDataError(DataError):
     """An NER data file is missing, malformed, or has a tag the label list lacks."""
 
 
@@ -253,7 +254,7 @@ def find_split_file(data_dir: str, split: str) -> str:
             if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
                 return path
             tried.append(stem + ext)
-    raise FileNotFoundError(f"no {split} file in --data_dir {data_dir!r}; looked for "
+    raise MissingFileError(f"no {split} file in --data_dir {data_dir!r}; looked for "
                             f"{', '.join(tried)}")
 
 
@@ -355,7 +356,7 @@ def convert_examples_to_features(examples: Sequence[NerExample], label_list: Seq
     Segment ids are all 0 (one sentence per sequence).
     """
     if max_seq_length < 3:
-        raise ValueError(f"max_seq_length must be at least 3 ([CLS] word [SEP]), got "
+        raise UsageError(f"max_seq_length must be at least 3 ([CLS] word [SEP]), got "
                          f"{max_seq_length}")
     label_list = validate_label_list(label_list, "label_list")
     check_tags(examples, label_list)

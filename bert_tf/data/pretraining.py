@@ -44,6 +44,7 @@ from tensorflow.core.example import example_pb2
 
 from bert_tf import tokenization
 from bert_tf.data import records
+from bert_tf.errors import MissingFileError, UsageError
 
 T = TypeVar("T")
 
@@ -83,17 +84,17 @@ class PretrainingOptions:
         """Raises ValueError naming the flag for values the algorithm cannot use."""
         # [CLS] A [SEP] B [SEP] needs at least one token in A and in B.
         if self.max_seq_length < 5:
-            raise ValueError(f"--max_seq_length={self.max_seq_length}: must be at least 5 "
+            raise UsageError(f"--max_seq_length={self.max_seq_length}: must be at least 5 "
                              "([CLS] A [SEP] B [SEP] with one token in A and in B)")
         if self.max_predictions_per_seq < 0:
-            raise ValueError(f"--max_predictions_per_seq={self.max_predictions_per_seq}: "
+            raise UsageError(f"--max_predictions_per_seq={self.max_predictions_per_seq}: "
                              "must be >= 0")
         if not 0.0 <= self.masked_lm_prob <= 1.0:
-            raise ValueError(f"--masked_lm_prob={self.masked_lm_prob}: must be in [0, 1]")
+            raise UsageError(f"--masked_lm_prob={self.masked_lm_prob}: must be in [0, 1]")
         if not 0.0 <= self.short_seq_prob <= 1.0:
-            raise ValueError(f"--short_seq_prob={self.short_seq_prob}: must be in [0, 1]")
+            raise UsageError(f"--short_seq_prob={self.short_seq_prob}: must be in [0, 1]")
         if self.dupe_factor < 1:
-            raise ValueError(f"--dupe_factor={self.dupe_factor}: must be at least 1")
+            raise UsageError(f"--dupe_factor={self.dupe_factor}: must be at least 1")
 
 
 @dataclasses.dataclass
@@ -440,13 +441,13 @@ def expand_input_patterns(patterns: str | Sequence[str], sort: bool = False) -> 
     for pattern in filter(None, (p.strip() for p in patterns)):
         matched = tf.io.gfile.glob(pattern)
         if not matched:
-            raise FileNotFoundError(f"--input_file: no file matches {pattern!r}")
+            raise MissingFileError(f"--input_file: no file matches {pattern!r}")
         files.extend(sorted(matched) if sort else matched)
     if not files:
-        raise FileNotFoundError("--input_file is empty; expected comma-separated file patterns")
+        raise MissingFileError("--input_file is empty; expected comma-separated file patterns")
     for path in files:
         if tf.io.gfile.isdir(path):
-            raise IsADirectoryError(f"--input_file: {path!r} is a directory, expected text files")
+            raise UsageError(f"--input_file: {path!r} is a directory, expected text files")
     return files
 
 
@@ -482,7 +483,7 @@ def _decoded_lines(path: str, offset: int = 0) -> Iterator[tuple[int, str]]:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             where = f"line {lineno}" if not offset else f"byte {pos}"
-            raise ValueError(f"--input_file: {path!r} {where} is not UTF-8 text: {e}") from None
+            raise UsageError(f"--input_file: {path!r} {where} is not UTF-8 text: {e}") from None
         yield pos, text.strip()
 
 
@@ -654,7 +655,7 @@ def _run_sharded(files: list[str], output_file: str, vocab_file: str,
     start_time = time.perf_counter()
     plans, raw_documents = plan_shards(files, docs_per_shard)
     if not plans:
-        raise ValueError(f"--input_file: no documents in {files}; expected one sentence per "
+        raise UsageError(f"--input_file: no documents in {files}; expected one sentence per "
                          "line and blank lines between documents")
     n = len(plans)
     tasks = []
@@ -687,7 +688,7 @@ def _run_sharded(files: list[str], output_file: str, vocab_file: str,
     if documents == 0:
         for path in outputs:
             tf.io.gfile.remove(path)
-        raise ValueError(f"--input_file: no text left after tokenization in {files}")
+        raise UsageError(f"--input_file: no text left after tokenization in {files}")
     return DataStats(documents, instances, outputs, time.perf_counter() - start_time)
 
 
@@ -727,7 +728,7 @@ def load_tokenizer(vocab_file: str, do_lower_case: bool = True) -> tokenization.
 def check_writable(path: str, flag: str = "output_file") -> None:
     """Fails early (before hours of work) when `path` cannot be written."""
     if tf.io.gfile.isdir(path):
-        raise IsADirectoryError(f"--{flag}: {path!r} is a directory, expected a file path")
+        raise UsageError(f"--{flag}: {path!r} is a directory, expected a file path")
     parent = os.path.dirname(path)
     probe = f"{path}.probe-{os.getpid()}"
     try:
@@ -737,7 +738,7 @@ def check_writable(path: str, flag: str = "output_file") -> None:
             f.write(b"")
         tf.io.gfile.remove(probe)
     except (tf.errors.OpError, OSError) as e:
-        raise OSError(f"--{flag}: cannot write {path!r}: {getattr(e, 'message', e)}") from None
+        raise UsageError(f"--{flag}: cannot write {path!r}: {getattr(e, 'message', e)}") from None
 
 
 def create_pretraining_data(input_files: str | Sequence[str], output_files: str | Sequence[str],
@@ -764,18 +765,18 @@ def create_pretraining_data(input_files: str | Sequence[str], output_files: str 
     """
     options.validate()
     if num_workers < 1:
-        raise ValueError(f"--num_workers={num_workers}: must be at least 1")
+        raise UsageError(f"--num_workers={num_workers}: must be at least 1")
     if docs_per_shard < 0:
-        raise ValueError(f"--docs_per_shard={docs_per_shard}: must be >= 0")
+        raise UsageError(f"--docs_per_shard={docs_per_shard}: must be >= 0")
     tokenizer = load_tokenizer(vocab_file, do_lower_case)
     if isinstance(output_files, str):
         output_files = output_files.split(",")
     output_files = [p.strip() for p in output_files if p.strip()]
     if not output_files:
-        raise ValueError("--output_file is empty; expected a file path")
+        raise UsageError("--output_file is empty; expected a file path")
     sharded = num_workers > 1 or docs_per_shard > 0
     if sharded and len(output_files) != 1:
-        raise ValueError(f"--output_file: sharded mode (--num_workers/--docs_per_shard) writes "
+        raise UsageError(f"--output_file: sharded mode (--num_workers/--docs_per_shard) writes "
                          f"<output_file>-SSSSS-of-NNNNN and takes one path, got {output_files}")
     files = expand_input_patterns(input_files, sort=sharded)
     for path in output_files:
@@ -795,7 +796,7 @@ def _run_single(files: list[str], output_files: list[str], tokenizer: tokenizati
     start = time.perf_counter()
     documents = read_documents(files, tokenizer, log_progress=True)
     if not documents:
-        raise ValueError(f"--input_file: no documents in {files}; expected one sentence per "
+        raise UsageError(f"--input_file: no documents in {files}; expected one sentence per "
                          "line and blank lines between documents")
     logging.info("Read %d documents in %.1f s", len(documents), time.perf_counter() - start)
     encoder = InstanceEncoder(tokenizer.vocab, options.max_seq_length,

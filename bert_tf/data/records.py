@@ -8,13 +8,14 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
+from bert_tf.errors import DataError, UsageError
 
 # Record feature names (the original's) -> model input names (TF-Hub's).
 MODEL_INPUT_NAMES = {"input_ids": "input_word_ids", "input_mask": "input_mask",
                      "segment_ids": "input_type_ids"}
 
 
-class RecordError(ValueError):
+class RecordError(DataError):
     """A TFRecord file is missing, corrupt or has the wrong features."""
 
 
@@ -47,7 +48,7 @@ def record_writer(path: str) -> Iterator[tf.io.TFRecordWriter]:
     try:
         writer = tf.io.TFRecordWriter(tmp)
     except (tf.errors.OpError, OSError) as e:
-        raise OSError(f"cannot write {path!r}: {getattr(e, 'message', e)}") from None
+        raise UsageError(f"cannot write {path!r}: {getattr(e, 'message', e)}") from None
     try:
         with writer:
             yield writer

@@ -23,9 +23,10 @@ from absl import logging
 
 from bert_tf import tokenization
 from bert_tf.data import classifier, packing, records
+from bert_tf.errors import DataError
 
 
-class Seq2SeqDataError(ValueError):
+class Seq2SeqDataError(DataError):
     """A pair file is missing, malformed, or has an empty source or target."""
 
 

@@ -34,6 +34,7 @@ from absl import logging
 from bert_tf import io as bert_io
 from bert_tf import tokenization
 from bert_tf.data import records
+from bert_tf.errors import DataError, MissingFileError, UsageError
 
 # The first feature's unique id, as in the original; ids then count up by one.
 FIRST_UNIQUE_ID = 1000000000
@@ -41,7 +42,7 @@ FIRST_UNIQUE_ID = 1000000000
 _NUM_LOGGED_EXAMPLES = 20
 
 
-class SquadDataError(ValueError):
+class SquadDataError(DataError):
     """A SQuAD JSON file is missing, malformed or lacks an expected key."""
 
 
@@ -107,7 +108,7 @@ def load_squad_json(input_file: str) -> dict[str, Any]:
     missing, not UTF-8, not JSON, or has no "data" list.
     """
     if not tf.io.gfile.exists(input_file):
-        raise FileNotFoundError(f"SQuAD file {input_file!r} does not exist")
+        raise MissingFileError(f"SQuAD file {input_file!r} does not exist")
     with tf.io.gfile.GFile(input_file, "rb") as f:
         raw = f.read()
     try:
@@ -324,12 +325,12 @@ def doc_spans_for(num_tokens: int, max_tokens_for_doc: int, doc_stride: int) -> 
 def check_lengths(max_seq_length: int, doc_stride: int, max_query_length: int) -> None:
     """Raises ValueError (naming the flags) for lengths that leave no room for the document."""
     if max_query_length < 0:
-        raise ValueError(f"--max_query_length must be >= 0, got {max_query_length}")
+        raise UsageError(f"--max_query_length must be >= 0, got {max_query_length}")
     if max_seq_length <= max_query_length + 3:
-        raise ValueError(f"The max_seq_length ({max_seq_length}) must be greater than "
+        raise UsageError(f"The max_seq_length ({max_seq_length}) must be greater than "
                          f"max_query_length ({max_query_length}) + 3")
     if doc_stride < 1:
-        raise ValueError(f"--doc_stride must be >= 1, got {doc_stride}")
+        raise UsageError(f"--doc_stride must be >= 1, got {doc_stride}")
 
 
 def _tokenize_doc(tokenizer: tokenization.FullTokenizer, doc_tokens: Sequence[str]

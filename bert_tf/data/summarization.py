@@ -41,6 +41,7 @@ import tensorflow as tf
 
 from bert_tf import io as bert_io
 from bert_tf import tokenization
+from bert_tf.errors import DataError
 
 # ---------------------------------------------------------------------------------------------
 # Sentence splitting
@@ -98,7 +99,7 @@ def split_sentences_tf(texts: tf.Tensor) -> tf.RaggedTensor:
 # Reading
 
 
-class SummarizationDataError(ValueError):
+class SummarizationDataError(DataError):
     """A summarization data file is missing, empty or malformed."""
 
 

