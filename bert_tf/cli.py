@@ -24,8 +24,11 @@ without more code; a flag whose name gives the wrong rule declares its own, with
 lower_bound/upper_bound in its DEFINE, or an entry in `FLAG_RULES` (exact names
 first). tests/test_flag_validation.py generates a bad value for every rule-bearing
 flag of every top-level script from these same definitions. Checks that need the
-model config (--layers within the model's depth, every max_*length flag within
-max_position_embeddings) run in `resolve_model_files` and the scripts.
+model config or a run directory (--layers within the model's depth, every max_*length
+flag within max_position_embeddings) run in bert_tf/runner.py before any work.
+
+Training scripts are their flag definitions plus `run_task(<Task>)`: the values and the
+names given on the command line go to `bert_tf.runner.run`; the library never reads FLAGS.
 """
 
 from __future__ import annotations

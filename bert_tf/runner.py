@@ -25,7 +25,7 @@ from bert_tf import pretrained, restarts, run_info, tokenization, training
 from bert_tf.config import BertConfig
 from bert_tf.data import records
 from bert_tf.errors import UsageError
-from bert_tf.io import atomic_open, atomic_write_text
+from bert_tf.io import atomic_open
 
 if TYPE_CHECKING:
     from bert_tf.tasks.base import Task
@@ -186,15 +186,6 @@ def data_file(s: Settings, flag: str, split: str, find: Callable[[str, str], str
     if not s.get("data_dir"):
         raise UsageError(f"--data_dir or --{flag} is required")
     return find(s.data_dir, split)
-
-
-def write_eval_results(output_dir: str, result: Mapping[str, Any],
-                       name: str = "eval_results.txt") -> None:
-    """`key = value` lines (sorted, as the original's eval_results.txt), atomically; logged."""
-    lines = [f"{k} = {result[k]}" for k in sorted(result)]
-    atomic_write_text(os.path.join(output_dir, name), "".join(f"{line}\n" for line in lines))
-    logging.info("***** Eval results%s *****\n%s", name[len("eval_results"):-len(".txt")],
-                 "\n".join(f"  {line}" for line in lines))
 
 
 def write_run_dir(output_dir: str, files: ModelFiles, info: run_info.RunInfo) -> None:
