@@ -262,8 +262,10 @@ def prepare(task_cls: "type[Task]", values: Mapping[str, Any], given: Iterable[s
     s = Settings(merged, origin)
     task = task_cls(s, files, info)
     if not any(s.get(mode) for mode in task.modes):
-        raise UsageError("At least one of " + ", ".join(f"`{m}`" for m in task.modes)
-                         + " must be True.")
+        *first, last = task.modes  # the original's messages, its closing quote included
+        last = f"`{last}`" if len(first) == 1 else f"`{last}'"
+        raise UsageError(f"At least one of {', '.join(f'`{m}`' for m in first)} or {last} "
+                         "must be True.")
     check_model_settings(s, files)
     task.validate()
     if files.vocab_file and "do_lower_case" in merged:

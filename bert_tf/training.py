@@ -15,7 +15,6 @@ import datetime
 import json
 import math
 import os
-import re
 import time
 from typing import Callable, Iterator, Mapping
 
@@ -493,9 +492,3 @@ def _pad_to(length: int):
 def _to_numpy(tree):
     return tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, tree)
 
-
-def latest_step(output_dir: str) -> int:
-    """The step of the newest model.ckpt-N in output_dir, or 0."""
-    latest = tf.train.latest_checkpoint(output_dir) if tf.io.gfile.isdir(output_dir) else None
-    m = re.search(r"-(\d+)$", latest or "")
-    return int(m.group(1)) if m else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import pathlib
 import signal
 import socket
 import subprocess
@@ -160,3 +161,45 @@ def test_multi_worker_mirrored_workers_agree(tmp_path):
         np.testing.assert_allclose(w0[name], ws[name], atol=2e-5, err_msg=name)
     assert (tmp_path / "w0" / "model.ckpt-6.index").exists()  # only the chief writes
     assert not (tmp_path / "w1" / "model.ckpt-6.index").exists()
+
+
+def test_continued_pretraining_keeps_the_heads_and_trains_new_rows(pretrain_data, sample_vocab,
+                                                                    tmp_path):
+    """From a 'released' checkpoint with MLM and NSP heads: the heads are resumed, not
+    re-drawn; a word-embedding row the data uses (an extended [unusedN] slot) trains; the
+    run directory is self-contained; a vocab of another size is refused, naming both sizes."""
+    from bert_tf import checkpoints, models
+    from bert_tf.config import BertConfig
+
+    config = BertConfig.from_json_file(str(pretrain_data / "bert_config.json"))
+    released = tmp_path / "released"
+    released.mkdir()
+    config.to_json_file(str(released / "bert_config.json"))
+    vocab = pathlib.Path(sample_vocab)
+    (released / "vocab.txt").write_text(vocab.read_text())
+    checkpoints.save_model(models.BertPretrainer(models.BertEncoder(config)),
+                           str(released / "bert_model.ckpt"))
+    start = _weights(released / "bert_model.ckpt")
+    out = tmp_path / "continued"
+    args = [a for a in _args(pretrain_data, out, 5, "--do_train") if "bert_config" not in a]
+    r = run_script("run_pretraining.py", *args, "--learning_rate=1e-4",
+                   f"--init_checkpoint={released / 'bert_model.ckpt'}")
+    assert r.returncode == 0, r.stderr[-2000:]
+    end = _weights(out / "model.ckpt-5")
+    for head in ("cls/predictions/output_bias", "cls/seq_relationship/output_weights",
+                 "cls/predictions/transform/dense/kernel"):
+        moved = np.abs(end[head] - start[head]).max()
+        assert 0 < moved < 0.01, (head, moved)  # trained from the checkpoint's values
+    used = int(tf.io.parse_single_example(
+        next(iter(tf.data.TFRecordDataset(str(pretrain_data / "examples.tfrecord")))),
+        {"masked_lm_ids": tf.io.FixedLenFeature([PREDS], tf.int64)})["masked_lm_ids"][0])
+    table = "bert/embeddings/word_embeddings"
+    assert np.abs(end[table][used] - start[table][used]).max() > 0
+    assert {"bert_config.json", "vocab.txt", "run_info.json"} <= {p.name for p in out.iterdir()}
+    small = tmp_path / "small_vocab.txt"
+    small.write_text("\n".join(vocab.read_text().split()[:-3]) + "\n")
+    r = run_script("run_pretraining.py", *args, f"--output_dir={tmp_path / 'refused'}",
+                   f"--init_checkpoint={released / 'bert_model.ckpt'}", f"--vocab_file={small}")
+    assert r.returncode == 2
+    assert (f"has {config.vocab_size - 3} entries but the model's vocab_size is "
+            f"{config.vocab_size}") in r.stderr

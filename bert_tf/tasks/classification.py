@@ -1,8 +1,4 @@
-"""Sentence (pair) classification and regression: run_classifier.py (GLUE, XNLI, generic files).
-
-Writes eval_results.txt (the original's keys plus the task's metrics), test_results.tsv
-(one row of class probabilities per test example) and test_predictions.tsv (labels).
-"""
+"""Sentence (pair) classification and regression: run_classifier.py (GLUE, XNLI, generic files)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""Named-entity recognition (token tagging): run_ner.py.
-
-Files are CoNLL-2003 (one token per line, tag in the last column, blank line between
-sentences) or .jsonl with "tokens" and "tags". Writes eval_results.txt (entity
-precision/recall/F1 with seqeval) and test_predictions.txt (`word [gold] predicted`
-per line, aligned to the input words).
-"""
+"""Named-entity recognition (token tagging): run_ner.py (its docstring gives the file formats)."""
 
 from __future__ import annotations
 

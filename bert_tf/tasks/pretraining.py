@@ -1,10 +1,5 @@
-"""Masked LM + next sentence prediction pretraining: run_pretraining.py.
-
-Trains on create_pretraining_data.py's TFRecords for --num_train_steps, resuming from
-the newest model.ckpt-N in --output_dir (original variable names, Adam slots,
-global_step); --init_checkpoint (a released BERT, MLM and NSP heads included) starts
-continued pretraining. Writes eval_results.txt with the original's keys.
-"""
+"""Masked LM + next sentence prediction pretraining (run_pretraining.py); from a released
+checkpoint (MLM and NSP heads included) it is continued pretraining."""
 
 from __future__ import annotations
 

@@ -1,11 +1,4 @@
-"""Sequence-to-sequence generation warm-started from BERT (bert2bert): run_seq2seq.py.
-
-Rothe, Narayan and Severyn (TACL 2020): encoder and decoder both start from the BERT
-checkpoint (decoder_init=bert; `shared` ties them, `random` starts the decoder from
-scratch); only the decoder's cross-attention is new. --do_eval writes eval_results.txt
-(eval_loss and BLEU with sacreBLEU, or ROUGE with rouge-score) and eval_predictions.tsv;
---do_predict writes predictions.tsv (source, reference, hypothesis).
-"""
+"""Sequence-to-sequence generation warm-started from BERT (bert2bert): run_seq2seq.py."""
 
 from __future__ import annotations
 

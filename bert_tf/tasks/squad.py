@@ -1,10 +1,4 @@
-"""SQuAD 1.1 / 2.0 question answering: run_squad.py.
-
-Writes predictions.json, nbest_predictions.json and (v2) null_odds.json like the
-original; when the predict file has answers it also scores them with the official
-SQuAD rules into eval_results.txt (--tune_null_threshold: the best
-null_score_diff_threshold for SQuAD 2.0 in the same run).
-"""
+"""SQuAD 1.1 / 2.0 question answering: run_squad.py (its docstring lists the output files)."""
 
 from __future__ import annotations
 

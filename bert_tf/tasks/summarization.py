@@ -1,11 +1,4 @@
-"""Extractive summarization (BertSumExt, Liu and Lapata 2019): run_summarization.py.
-
-Training labels are the greedy oracle (--oracle_sentences). Inference ranks sentences
-by score, skips one sharing a trigram with a chosen one (--block_trigram) and keeps
---max_summary_sentences in document order. Writes eval_results.txt (ROUGE-1/2/Lsum F1
-with 95% bootstrap intervals; the same for Lead-3 and the Oracle) and predictions.jsonl
-(chosen sentence indices, every sentence's score, the summary text).
-"""
+"""Extractive summarization (BertSumExt, Liu and Lapata 2019): run_summarization.py."""
 
 from __future__ import annotations
 
