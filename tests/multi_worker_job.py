@@ -12,7 +12,8 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+_TESTS = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [_TESTS, os.path.dirname(_TESTS)]  # the tests' helpers, then bert_tf, installed or not
 from test_training import _data, _dataset_fn, _loss  # noqa: E402
 
 from bert_tf import models, training  # noqa: E402

@@ -224,10 +224,10 @@ cli.run(main)
 
 
 @pytest.mark.parametrize("bug", [False, True])
-def test_bad_input_is_one_line_and_a_bug_keeps_its_traceback(bug, tmp_path):
-    script = tmp_path / "script.py"
-    script.write_text(_SCRIPT.format(bug=bug))
-    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=REPO)
+def test_bad_input_is_one_line_and_a_bug_keeps_its_traceback(bug):
+    # -c puts the working directory (the repository) on sys.path, installed or not.
+    r = subprocess.run([sys.executable, "-c", _SCRIPT.format(bug=bug)], capture_output=True,
+                       text=True, cwd=REPO)
     if bug:
         assert r.returncode == 1 and "Traceback" in r.stderr and "RuntimeError: a bug" in r.stderr
     else:

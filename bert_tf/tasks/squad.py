@@ -16,8 +16,10 @@ from bert_tf.tasks.base import Task
 
 class SquadTask(Task):
     model_type = "squad"
+    # --version_2_with_negative describes the predict file, not the model: a SQuAD 2.0 model
+    # predicts a v1 file without null answers.
     recorded_flags = ("max_seq_length", "do_lower_case", "doc_stride", "max_query_length",
-                      "max_answer_length", "version_2_with_negative")
+                      "max_answer_length")
     modes = ("do_train", "do_predict")
     restart_metrics = ("f1",)
 
