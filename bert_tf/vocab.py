@@ -5,8 +5,8 @@ Words are split, lower-cased and accent-stripped by bert_tf's own BasicTokenizer
 first, so the vocab matches what FullTokenizer / BertPreprocessor see; the learner
 then only sees whitespace-separated words (lower_case=False, no re-normalization).
 
-Layout, as in the released uncased vocab: [PAD], [unused0..N-1], [UNK], [CLS],
-[SEP], [MASK], then the learned pieces (single characters included).
+Layout, as in the released uncased vocab: [PAD], [unused0..98], [UNK], [CLS], [SEP],
+[MASK], [unused99..N-1], then the learned pieces (single characters included).
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ SPECIAL_TOKENS = ("[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
 def reserved_tokens(num_unused: int) -> list[str]:
-    """[PAD], [unused0..num_unused-1], [UNK], [CLS], [SEP], [MASK] (original uncased order)."""
-    return ["[PAD]"] + [f"[unused{i}]" for i in range(num_unused)] + list(SPECIAL_TOKENS)
+    """The released uncased vocab's head: [PAD], [unused0..98], [UNK], [CLS], [SEP], [MASK],
+    [unused99..num_unused-1] (ids 100-103 for the specials, as the uncased models expect)."""
+    unused = [f"[unused{i}]" for i in range(num_unused)]
+    return ["[PAD]"] + unused[:99] + list(SPECIAL_TOKENS) + unused[99:]
 
 
 def read_words(input_files: Sequence[str], do_lower_case: bool = True,
