@@ -90,3 +90,24 @@ def test_pooling_flag_errors(minilm, tmp_path):
         r = run_script("extract_features.py", f"--input_file={tmp_path / 'in.txt'}",
                        f"--output_file={tmp_path / 'o'}", f"--init_checkpoint={minilm}", *flags)
         assert r.returncode == 2 and message in r.stderr, r.stderr[-2000:]
+
+
+def test_embed_signature_round_trip(tiny_config, tiny_vocab_file, tmp_path):
+    from bert_tf import export, models
+    from bert_tf.text import BertPreprocessor
+
+    encoder = models.BertEncoder(tiny_config)
+    pre = BertPreprocessor(tiny_vocab_file, seq_length=16)
+    texts = tf.constant(["the cat sat on the mat .", "hello world", ""])
+    ids = pre(texts)
+    out = encoder(ids, training=False)
+    for pooling in ("cls", "mean", "max", "pooler"):
+        path = str(tmp_path / pooling)
+        export.export_model(export.ServingModule(encoder, "encoder", pre, pooling=pooling,
+                                                 normalize=True), path)
+        served = tf.saved_model.load(path).signatures["embed"](text_a=texts)["embeddings"].numpy()
+        x, mask = out["sequence_output"].numpy(), ids["input_mask"].numpy()
+        expected = (out["pooled_output"].numpy() if pooling == "pooler"
+                    else _numpy_pool(x, mask, pooling))
+        expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+        np.testing.assert_allclose(served, expected, atol=1e-5)
