@@ -93,7 +93,7 @@ PLACEHOLDERS = {
 # The model type a fine-tuning script's --output_dir holds (run_info.json's model_type).
 MODEL_TYPE = {"run_classifier": "classifier", "run_distillation": "classifier",
               "run_squad": "squad", "run_ner": "ner", "run_seq2seq": "seq2seq",
-              "run_summarization": "summarizer", "run_pretraining": None}
+              "run_summarization": "summarizer", "run_pretraining": "pretrainer"}
 OUTPUT_FLAGS = ("output_dir", "output_file", "export_dir")
 
 DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b|\b(?:19|20)\d\d/\d\d/\d\d\b")
