@@ -136,7 +136,7 @@ def script_of(tokens: list[str]) -> tuple[str, str, list[str]] | None:
     """(kind, name, arguments) of a command calling a script, else None.
 
     kind: "entry" (a top-level script, or one named like it that does not exist yet),
-    "file" (another .py file, e.g. benchmarks/...) or "module" (python -m package.module).
+    "file" (another .py file, e.g. benchmarks/...) or "module" (python -m bert_tf.x).
     """
     while tokens and re.match(r"^[A-Z_]+=", tokens[0]):
         tokens = tokens[1:]  # VAR=value before the command
@@ -146,9 +146,11 @@ def script_of(tokens: list[str]) -> tuple[str, str, list[str]] | None:
         return "entry", tokens[0][len("bert-"):].replace("-", "_"), tokens[1:]
     if tokens[0] not in ("python", "python3") or len(tokens) < 2:
         return None
-    if tokens[1] == "-m":
+    if tokens[1] == "-m":  # a script, a bert_tf tool, or another package's (pytest, pip)
         name = tokens[2]
-        return ("module" if "." in name else "entry"), name, tokens[3:]
+        if name.startswith("bert_tf."):
+            return "module", name, tokens[3:]
+        return ("entry", name, tokens[3:]) if (REPO / f"{name}.py").is_file() else None
     if tokens[1].endswith(".py"):
         if "/" in tokens[1]:
             return "file", tokens[1], tokens[2:]
