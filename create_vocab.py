@@ -35,21 +35,24 @@ def main(_) -> None:
     if not FLAGS.output_file:
         raise UsageError("--output_file is required")
     files = pretraining.expand_input_patterns(FLAGS.input_file)
-    if FLAGS.base_vocab_file:
-        base = list(tokenization.load_vocab(FLAGS.base_vocab_file))
+    base = list(tokenization.load_vocab(FLAGS.base_vocab_file)) if FLAGS.base_vocab_file else None
+    if FLAGS.dry_run:  # every check that needs no pass over the text
+        if base is None:
+            vocab.check_vocab_size(FLAGS.vocab_size, FLAGS.num_unused)
+        else:
+            vocab.unused_slots(base, FLAGS.max_new_tokens)
+        print(f"Dry run: {len(files)} input file(s) found, settings checked; nothing learned "
+              f"or written to {FLAGS.output_file}.")
+        return
+    if base is not None:
         tokens, report = vocab.extend_vocab(base, files, FLAGS.max_new_tokens,
                                             FLAGS.do_lower_case, FLAGS.max_input_lines or 0)
         logging.info("%s: %s", FLAGS.output_file, report)
         print(report)
     else:
-        if FLAGS.vocab_size <= FLAGS.num_unused + 5:
-            raise UsageError(f"--vocab_size={FLAGS.vocab_size} must exceed --num_unused + 5 reserved")
         tokens = vocab.learn_vocab(files, FLAGS.vocab_size, FLAGS.do_lower_case,
                                    FLAGS.num_unused, FLAGS.max_input_lines or 0)
         logging.info("Learned %d tokens", len(tokens))
-    if FLAGS.dry_run:
-        print(f"dry run: would write {len(tokens)} tokens to {FLAGS.output_file}")
-        return
     vocab.write_vocab(tokens, FLAGS.output_file)
     print(f"wrote {len(tokens)} tokens to {FLAGS.output_file}")
 

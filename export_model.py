@@ -32,8 +32,8 @@ import keras
 import tensorflow as tf
 from absl import flags, logging
 
-from bert_tf import checkpoints, cli, export, litert, models, run_info, runner, summarization
-from bert_tf import training
+from bert_tf import checkpoints, cli, embeddings, export, litert, models, run_info, runner
+from bert_tf import summarization, training
 from bert_tf.errors import UsageError
 from bert_tf.io import atomic_open
 from bert_tf.text import BertPreprocessor
@@ -66,7 +66,7 @@ flags.DEFINE_enum("format", "saved_model", ["saved_model", "litert"],
 flags.DEFINE_enum("quantize", "none", list(litert.QUANTIZE),
                   "(new, --format=litert) none (float32), float16 (half-size weights) or "
                   "dynamic_int8 (int8 weights, int8 matmuls; about 3x faster on CPUs).")
-flags.DEFINE_enum("pooling", "mean", ["cls", "mean", "max", "pooler"],
+flags.DEFINE_enum("pooling", "mean", list(embeddings.POOLING),
                   "(new) The `embed` signature's pooling of the last layer's token vectors.")
 flags.DEFINE_bool("normalize", False, "(new) L2-normalise the `embed` signature's vectors.")
 cli.define_inference_dtype_flag()

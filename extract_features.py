@@ -80,7 +80,7 @@ def main(_):
         raise UsageError("--output_file is required")
     layer_indexes = parse_layers(FLAGS.layers, files.config.num_hidden_layers)
     if FLAGS.pooling is None and (FLAGS.normalize or FLAGS.output_format != "jsonl"):
-        raise UsageError("--normalize and --output_format=npy need --pooling=cls|mean|max")
+        raise UsageError("--normalize and --output_format=npy need --pooling")
     if FLAGS.pooling is not None:
         if not FLAGS["layers"].present:
             layer_indexes = [-1]

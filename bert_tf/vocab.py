@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import os
-import tempfile
 from typing import Iterable, Iterator, Sequence
 
 from absl import logging
@@ -23,6 +21,7 @@ import tensorflow as tf
 from bert_tf import tokenization
 from bert_tf.data import pretraining
 from bert_tf.errors import DataError, UsageError
+from bert_tf.io import atomic_open
 
 SPECIAL_TOKENS = ("[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
@@ -32,6 +31,24 @@ def reserved_tokens(num_unused: int) -> list[str]:
     [unused99..num_unused-1] (ids 100-103 for the specials, as the uncased models expect)."""
     unused = [f"[unused{i}]" for i in range(num_unused)]
     return ["[PAD]"] + unused[:99] + list(SPECIAL_TOKENS) + unused[99:]
+
+
+def check_vocab_size(vocab_size: int, num_unused: int) -> list[str]:
+    """The reserved tokens, refusing a vocab_size with no room for learned pieces."""
+    reserved = reserved_tokens(num_unused)
+    if vocab_size <= len(reserved):
+        raise UsageError(f"--vocab_size={vocab_size} must exceed --num_unused + "
+                         f"{len(SPECIAL_TOKENS) + 1} reserved tokens ({len(reserved)})")
+    return reserved
+
+
+def unused_slots(base_tokens: Sequence[str], max_new_tokens: int) -> list[int]:
+    """The ids of the [unusedN] slots, refusing a vocab with fewer than `max_new_tokens`."""
+    unused = [i for i, t in enumerate(base_tokens) if t.startswith("[unused") and t.endswith("]")]
+    if len(unused) < max_new_tokens:
+        raise UsageError(f"--max_new_tokens={max_new_tokens}: the base vocab has only "
+                         f"{len(unused)} [unusedN] slots")
+    return unused
 
 
 def read_words(input_files: Sequence[str], do_lower_case: bool = True,
@@ -59,7 +76,7 @@ def learn_vocab(input_files: Sequence[str], vocab_size: int = 30522, do_lower_ca
     """Learns a WordPiece vocab (list of `vocab_size` or fewer tokens, reserved first)."""
     from tensorflow_text.tools.wordpiece_vocab import bert_vocab_from_dataset as bvd
 
-    reserved = reserved_tokens(num_unused)
+    reserved = check_vocab_size(vocab_size, num_unused)
     lines = (" ".join(words) for words in read_words(input_files, do_lower_case, max_input_lines))
     lines = (line for line in lines if line)
     first = next(lines, None)
@@ -70,9 +87,6 @@ def learn_vocab(input_files: Sequence[str], vocab_size: int = 30522, do_lower_ca
         yield first
         yield from lines
 
-    if vocab_size < len(reserved) + 1:
-        raise UsageError(f"--vocab_size={vocab_size} is smaller than the {len(reserved)} reserved "
-                         "tokens plus at least one piece")
     ds = tf.data.Dataset.from_generator(gen, output_signature=tf.TensorSpec((), tf.string))
     vocab = bvd.bert_vocab_from_dataset(
         ds.batch(1000).prefetch(2), vocab_size=vocab_size, reserved_tokens=reserved,
@@ -84,19 +98,10 @@ def learn_vocab(input_files: Sequence[str], vocab_size: int = 30522, do_lower_ca
 
 
 def write_vocab(tokens: Iterable[str], output_file: str) -> None:
-    """Writes one token a line atomically: a temp file in the same folder, then rename."""
-    out_dir = os.path.dirname(os.path.abspath(output_file))
-    if not os.path.isdir(out_dir):
-        raise UsageError(f"--output_file: folder {out_dir!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".vocab-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for t in tokens:
-                f.write(t + "\n")
-        os.replace(tmp, output_file)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Writes one token a line atomically: no partial vocab.txt after an error."""
+    with atomic_open(output_file) as f:
+        for token in tokens:
+            f.write(token + "\n")
 
 
 @dataclasses.dataclass
@@ -126,10 +131,7 @@ def extend_vocab(base_tokens: Sequence[str], input_files: Sequence[str], max_new
     Size and every other line stay the same, so a checkpoint's embedding rows still
     line up; the new rows start from the checkpoint's [unused] rows.
     """
-    unused = [i for i, t in enumerate(base_tokens) if t.startswith("[unused") and t.endswith("]")]
-    if len(unused) < max_new_tokens:
-        raise UsageError(f"--max_new_tokens={max_new_tokens}: the base vocab has only "
-                         f"{len(unused)} [unusedN] slots")
+    unused = unused_slots(base_tokens, max_new_tokens)
     vocab = {t: i for i, t in enumerate(base_tokens)}
     counts: collections.Counter = collections.Counter()
     for words in read_words(input_files, do_lower_case, max_input_lines):
