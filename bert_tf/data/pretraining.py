@@ -470,11 +470,13 @@ def _lines(path: str, offset: int = 0) -> Iterator[tuple[int, bytes]]:
             yield pos, rest
 
 
-def _decoded_lines(path: str, offset: int = 0) -> Iterator[tuple[int, str]]:
+def _decoded_lines(path: str, offset: int = 0, skip_invalid: bool = False
+                   ) -> Iterator[tuple[int, str | None]]:
     """(byte offset, stripped text) per line, as the original reads them.
 
     The original reads through TF's line reader, which drops every "\\r" (not only
-    at line ends), and decodes UTF-8 strictly.
+    at line ends), and decodes UTF-8 strictly. With `skip_invalid` a line that is not
+    UTF-8 yields None as its text instead of stopping the read.
     """
     for lineno, (pos, raw) in enumerate(_lines(path, offset), 1):
         if b"\r" in raw:
@@ -482,6 +484,9 @@ def _decoded_lines(path: str, offset: int = 0) -> Iterator[tuple[int, str]]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
+            if skip_invalid:
+                yield pos, None
+                continue
             where = f"line {lineno}" if not offset else f"byte {pos}"
             raise UsageError(f"--input_file: {path!r} {where} is not UTF-8 text: {e}") from None
         yield pos, text.strip()
