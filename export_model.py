@@ -163,7 +163,10 @@ def main(_):
     module = export.ServingModule(model, model_type, preprocessor, s.label_list,
                                   s.max_query_length, s.max_answer_length, s.max_decode_length,
                                   s.beam_size, s.alpha, s.max_sentences,
-                                  s.max_summary_sentences, s.block_trigram)
+                                  s.max_summary_sentences, s.block_trigram,
+                                  multi_label=bool(info.get("multi_label")),
+                                  multi_label_threshold=info.get("multi_label_threshold", 0.5),
+                                  label_delimiter=info.get("label_delimiter", ","))
     export.export_model(module, FLAGS.export_dir)
     logging.info("Wrote a %s SavedModel to %s", model_type, FLAGS.export_dir)
 
