@@ -447,7 +447,8 @@ class GenericProcessor(DataProcessor):
                        (e.label if self.multi_label else (e.label,))})
         if not self._given_labels:
             if len(seen) < 2:
-                raise DataError(f"{path}: every example has the label(s) {seen}; a classifier "
+                only = seen if self.multi_label else repr(seen[0])
+                raise DataError(f"{path}: every example has the label {only}; a classifier "
                                 "needs at least two labels (give label_list to name the others)")
             self.labels = tuple(seen)
             logging.info("Labels read from %s: %s", path, list(self.labels))
