@@ -305,6 +305,11 @@ def test_tiny_run_writes_multi_label_outputs_warns_and_re_evaluates(tiny_bert, t
     assert r.returncode == 0, r.stderr[-2000:]
     assert "--reinit_layers=1  [command line]" in r.stdout
 
+    # Distillation matches softmax outputs: a multi-label teacher is refused by name.
+    r = run_script("run_distillation.py", f"--teacher_dir={run}", "--student_layers=1",
+                   "--do_train", f"--output_dir={tmp_path / 'student'}", "--dry_run")
+    assert r.returncode == 2 and "is a --multi_label classifier" in r.stderr, r.stderr[-2000:]
+
 
 def test_multi_label_needs_a_generic_task(tiny_bert, tmp_path):
     r = run_script("run_classifier.py", "--task_name=sst-2", "--multi_label",
