@@ -59,6 +59,22 @@ def classification_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], trai
     return tf.reduce_mean(classification_example_losses(logits, batch))
 
 
+def multi_label_example_losses(logits: tf.Tensor, batch: Mapping[str, tf.Tensor]) -> tf.Tensor:
+    """Per-example loss [batch_size]: binary cross entropy of sigmoid(logits) [batch_size,
+    num_labels] against the multi-hot `label_ids` [batch_size, num_labels], summed over labels."""
+    labels = tf.cast(batch["label_ids"], tf.float32)
+    bce = tf.nn.sigmoid_cross_entropy_with_logits(labels, tf.cast(logits, tf.float32))
+    return tf.reduce_sum(bce, axis=-1)
+
+
+def multi_label_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool
+                     ) -> tf.Tensor:
+    """run_classifier --multi_label: binary cross entropy summed over the labels, averaged
+    over the examples (so each label's term weighs as much as one softmax example's)."""
+    logits = model(model_inputs(model, batch), training=training)["logits"]
+    return tf.reduce_mean(multi_label_example_losses(logits, batch))
+
+
 def span_example_losses(outputs: Mapping[str, tf.Tensor], batch: Mapping[str, tf.Tensor]
                         ) -> tf.Tensor:
     """Per-example (ce of the start position + ce of the end position) / 2, [batch_size]."""

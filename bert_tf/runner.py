@@ -326,3 +326,4 @@ def _run_once(task: "Task") -> None:
         task.evaluate(trainer)
     if s.get("do_predict"):
         task.predict(trainer)
+    task.finish(trainer)

@@ -10,7 +10,7 @@ settings a run directory records for it. The runner calls, in order:
   train_examples(), train_steps(examples), run_info()     (--do_train)
   predictor() / loss_fn(strategy), build_model(config)
   train_records(examples), training_dataset(...), init_values()
-  evaluate(trainer), predict(trainer)
+  evaluate(trainer), predict(trainer), finish(trainer)
 """
 
 from __future__ import annotations
@@ -162,6 +162,9 @@ class Task:
 
     def predict(self, trainer) -> None:
         raise NotImplementedError
+
+    def finish(self, trainer) -> None:
+        """The run's last step, after evaluate and predict (e.g. a closing warning)."""
 
     def write_eval_results(self, result: dict, name: str = "eval_results.txt") -> None:
         write_eval_results(self.s.output_dir, result, name)
