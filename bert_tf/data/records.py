@@ -144,12 +144,19 @@ def _model_name(name: str, batch: Mapping) -> str:
     return name if name in batch else MODEL_INPUT_NAMES.get(name, name)
 
 
-def _sort_by_length(batch: Mapping[str, tf.Tensor], groups: Sequence[PaddedGroup]
-                    ) -> dict[str, tf.Tensor]:
-    """The rows of a window of batches in order of their real length (all groups summed)."""
+def _length_grouped(batch: Mapping[str, tf.Tensor], groups: Sequence[PaddedGroup],
+                    batch_size: int, seed: tf.Tensor) -> dict[str, tf.Tensor]:
+    """A window of records [window * batch_size, ...] -> batches [window, batch_size, ...]
+    of rows sorted by real length (all groups' summed), the batches in an order drawn
+    from `seed` (stateless: the same after a resume)."""
     total = tf.add_n([real_lengths(batch[_model_name(g.mask, batch)]) for g in groups])
     order = tf.argsort(total, stable=True)
-    return {name: tf.gather(t, order) for name, t in batch.items()}
+    window = tf.shape(order)[0] // batch_size
+    batches = tf.argsort(tf.random.stateless_uniform([window], seed))
+    return {name: tf.gather(tf.reshape(tf.gather(t, order),
+                                       tf.concat([[window, batch_size], tf.shape(t)[1:]], 0)),
+                            batches)
+            for name, t in batch.items()}
 
 
 def check_files(files: Sequence[str]) -> None:
@@ -229,13 +236,13 @@ def dataset(files: Sequence[str], name_to_features: Mapping, batch_size: int, is
     if is_training and shuffle_buffer:
         d = d.shuffle(shuffle_buffer, seed=seed)
     if group_by_length:
-        # Whole windows only, so window and batch boundaries coincide; the batches of
-        # a window are shuffled so that lengths do not rise step after step.
-        d = d.batch(batch_size * LENGTH_WINDOW, drop_remainder=True)
-        d = d.map(lambda r: _sort_by_length(_decode(r, name_to_features), sequence_features),
+        # Whole windows, each cut into batches of similar lengths; the batches of a window
+        # come in a random order so that lengths do not rise step after step.
+        d = d.batch(batch_size * LENGTH_WINDOW, drop_remainder=True).enumerate()
+        d = d.map(lambda i, r: _length_grouped(_decode(r, name_to_features), sequence_features,
+                                               batch_size, tf.stack([seed or 0, i])),
                   num_parallel_calls=tf.data.AUTOTUNE)
-        d = d.unbatch().batch(batch_size, drop_remainder=True)
-        d = d.shuffle(LENGTH_WINDOW, seed=seed)
+        d = d.unbatch()
     else:
         d = d.batch(batch_size, drop_remainder=drop_remainder)
         d = d.map(lambda r: _decode(r, name_to_features), num_parallel_calls=tf.data.AUTOTUNE)
