@@ -20,7 +20,8 @@
 Signatures: serving_default (raw strings; for SQuAD `question` and `context`; for the
 summarizer whole documents, split into sentences in the graph),
 serving_pairs (text_a, text_b) for encoder/pretrainer/classifier, and
-serving_features (int32 input_word_ids, input_mask, input_type_ids).
+serving_features (int32 input_word_ids, input_mask, input_type_ids), and embed
+(raw strings -> pooled vectors, --pooling and --normalize; not for seq2seq/summarizer).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ import keras
 import tensorflow as tf
 from absl import flags, logging
 
-from bert_tf import checkpoints, cli, export, litert, models, run_info, runner, summarization
-from bert_tf import training
+from bert_tf import checkpoints, cli, embeddings, export, litert, models, run_info, runner
+from bert_tf import summarization, training
 from bert_tf.errors import UsageError
 from bert_tf.io import atomic_open
 from bert_tf.text import BertPreprocessor
@@ -65,6 +66,9 @@ flags.DEFINE_enum("format", "saved_model", ["saved_model", "litert"],
 flags.DEFINE_enum("quantize", "none", list(litert.QUANTIZE),
                   "(new, --format=litert) none (float32), float16 (half-size weights) or "
                   "dynamic_int8 (int8 weights, int8 matmuls; about 3x faster on CPUs).")
+flags.DEFINE_enum("pooling", "mean", list(embeddings.POOLING),
+                  "(new) The `embed` signature's pooling of the last layer's token vectors.")
+flags.DEFINE_bool("normalize", False, "(new) L2-normalise the `embed` signature's vectors.")
 cli.define_inference_dtype_flag()
 cli.define_model_flags(max_seq_length=128)
 
@@ -163,7 +167,8 @@ def main(_):
     module = export.ServingModule(model, model_type, preprocessor, s.label_list,
                                   s.max_query_length, s.max_answer_length, s.max_decode_length,
                                   s.beam_size, s.alpha, s.max_sentences,
-                                  s.max_summary_sentences, s.block_trigram)
+                                  s.max_summary_sentences, s.block_trigram, FLAGS.pooling,
+                                  FLAGS.normalize)
     export.export_model(module, FLAGS.export_dir)
     logging.info("Wrote a %s SavedModel to %s", model_type, FLAGS.export_dir)
 

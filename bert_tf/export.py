@@ -4,6 +4,8 @@
   serving_default    raw strings -> task outputs (tokenized in the graph, exactly as
                      `tokenization.FullTokenizer`), e.g. class probabilities and labels;
   serving_features   int32 input_word_ids / input_mask / input_type_ids -> model outputs.
+  embed              raw strings -> pooled text vectors (encoder, pretrainer, classifier,
+                     squad, ner): `embeddings` float32 [batch, hidden].
 A seq2seq model's serving_default generates: source strings -> output strings,
 scores and wordpiece ids (tokenization, beam search and detokenization in the graph).
 Pair models also get serving_pairs(text_a, text_b). `export_hub_pair` writes the
@@ -20,7 +22,7 @@ from typing import Sequence
 import keras
 import tensorflow as tf
 
-from bert_tf import decoding, models
+from bert_tf import decoding, embeddings, models
 from bert_tf.data import summarization as sum_data
 from bert_tf.summarization import SENTENCE_INPUTS
 from bert_tf.text import BertPreprocessor, detokenize
@@ -28,6 +30,7 @@ from bert_tf.errors import UsageError
 
 MODEL_TYPES = ("encoder", "pretrainer", "classifier", "squad", "ner", "seq2seq", "summarizer")
 _STRINGS = tf.TensorSpec([None], tf.string)
+EMBED_TYPES = ("encoder", "pretrainer", "classifier", "squad", "ner")  # plain BertEncoder inputs
 
 
 def _ids_spec() -> dict[str, tf.TensorSpec]:
@@ -56,7 +59,7 @@ class ServingModule(tf.Module):
                  labels: Sequence[str] | None = None, max_query_length: int = 64,
                  max_answer_length: int = 30, max_decode_length: int = 64, beam_size: int = 4,
                  alpha: float = 0.6, max_sentences: int = 64, max_summary_sentences: int = 3,
-                 block_trigram: bool = True):
+                 block_trigram: bool = True, pooling: str = "mean", normalize: bool = False):
         super().__init__(name=f"bert_{model_type}")
         if model_type not in MODEL_TYPES:
             raise UsageError(f"--model_type={model_type!r}: expected one of {MODEL_TYPES}")
@@ -69,6 +72,7 @@ class ServingModule(tf.Module):
         self.max_decode_length, self.beam_size, self.alpha = max_decode_length, beam_size, alpha
         self.max_sentences, self.max_summary_sentences = max_sentences, max_summary_sentences
         self.block_trigram = block_trigram
+        self.pooling, self.normalize = embeddings.check_pooling(pooling), normalize
         vocab = sorted(preprocessor.vocab.items(), key=lambda kv: kv[1])
         self.vocab_tokens = tf.constant([t for t, _ in vocab])
 
@@ -107,6 +111,14 @@ class ServingModule(tf.Module):
                                                   tf.argmax(out["mlm_logits"], -1)),
                     "input_word_ids": inputs["input_word_ids"]}
         return {**out, "input_word_ids": inputs["input_word_ids"], "input_mask": inputs["input_mask"]}
+
+    def embed(self, text_a: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Raw strings [batch] -> {"embeddings": float32 [batch, hidden]}, the encoder's
+        pooled sequence output (as extract_features.py --pooling --normalize)."""
+        inputs = self.preprocessor(text_a)
+        out = _encoder_of(self.model)(inputs, training=False)
+        return {"embeddings": embeddings.embed(out, inputs["input_mask"], self.pooling,
+                                               self.normalize)}
 
     def _squad(self, question: tf.Tensor, context: tf.Tensor) -> dict[str, tf.Tensor]:
         """[CLS] question [SEP] context [SEP]; the best span within max_answer_length."""
@@ -285,6 +297,9 @@ def export_model(module: ServingModule, export_dir: str) -> str:
     if kind in ("encoder", "pretrainer", "classifier"):
         signatures["serving_pairs"] = tf.function(
             lambda text_a, text_b: module.text(text_a, text_b), input_signature=[_STRINGS] * 2)
+    if kind in EMBED_TYPES:
+        signatures["embed"] = tf.function(lambda text_a: module.embed(text_a),
+                                          input_signature=[_STRINGS])
     # Concrete functions named after the signature inputs (REST clients use these names).
     signatures = {name: fn.get_concrete_function() for name, fn in signatures.items()}
     tf.saved_model.save(module, export_dir, signatures=signatures)
