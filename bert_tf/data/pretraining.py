@@ -329,8 +329,8 @@ def name_to_features(max_seq_length: int, max_predictions_per_seq: int
 
 def pretraining_dataset(files: Sequence[str], max_seq_length: int, max_predictions_per_seq: int,
                         batch_size: int, is_training: bool, seed: int | None = None,
-                        input_context: tf.distribute.InputContext | None = None
-                        ) -> tf.data.Dataset:
+                        input_context: tf.distribute.InputContext | None = None,
+                        **padding) -> tf.data.Dataset:
     """Batches for run_pretraining, read as the original's input_fn reads them.
 
     Training reads files in parallel and shuffles; evaluation reads in order. Both
@@ -338,11 +338,12 @@ def pretraining_dataset(files: Sequence[str], max_seq_length: int, max_predictio
     fixed `max_eval_steps`). Yields int32 `input_word_ids`, `input_mask`,
     `input_type_ids` [batch_size, max_seq_length]; int32 `masked_lm_positions`,
     `masked_lm_ids` and float32 `masked_lm_weights` [batch_size, max_predictions_per_seq];
-    int32 `next_sentence_labels` [batch_size, 1].
+    int32 `next_sentence_labels` [batch_size, 1]. `padding`: records.dataset's
+    dynamic padding arguments (sequence_features=(records.ENCODER_INPUTS,), ...).
     """
     return records.dataset(list(files), name_to_features(max_seq_length, max_predictions_per_seq),
                            batch_size, is_training, drop_remainder=True, seed=seed,
-                           input_context=input_context, repeat=True)
+                           input_context=input_context, repeat=True, **padding)
 
 
 class InstanceEncoder:
