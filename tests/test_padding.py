@@ -338,7 +338,7 @@ def test_tpu_turns_dynamic_padding_off(tpu, caplog):
     s = runner.Settings({"dynamic_padding": True, "group_by_length": True, "use_tpu": False,
                          "distribution_strategy": "default", **tpu},
                         {"dynamic_padding": "default"})
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="absl"):
         runner.resolve_dynamic_padding(s)
     assert s.dynamic_padding is False and s.origin["dynamic_padding"] == "off on TPU"
     assert "--dynamic_padding is off on TPU" in caplog.text
