@@ -20,6 +20,10 @@ flags.DEFINE_string("output_file", None, "Where to write vocab.txt.")
 flags.DEFINE_integer("vocab_size", 30522, "Target vocab size (reserved tokens included).")
 flags.DEFINE_bool("do_lower_case", True, "Lower-case and strip accents (uncased models).")
 flags.DEFINE_integer("num_unused", 994, "How many [unusedN] slots to reserve.")
+flags.DEFINE_integer("min_count", vocab.DEFAULT_MIN_COUNT,
+                     "Add no piece seen fewer times than this (the learner's lower frequency "
+                     "bound). Lower it when a small corpus learns far fewer than --vocab_size "
+                     "tokens.", lower_bound=1)
 flags.DEFINE_integer("max_input_lines", None, "Read at most this many non-empty lines (default: all).")
 flags.DEFINE_string("base_vocab_file", None,
                     "Extend this vocab instead of learning one: frequent domain words that it "
@@ -51,7 +55,8 @@ def main(_) -> None:
         print(report)
     else:
         tokens = vocab.learn_vocab(files, FLAGS.vocab_size, FLAGS.do_lower_case,
-                                   FLAGS.num_unused, FLAGS.max_input_lines or 0)
+                                   FLAGS.num_unused, FLAGS.max_input_lines or 0,
+                                   FLAGS.min_count)
         logging.info("Learned %d tokens", len(tokens))
     vocab.write_vocab(tokens, FLAGS.output_file)
     print(f"wrote {len(tokens)} tokens to {FLAGS.output_file}")

@@ -80,11 +80,23 @@ def read_words(input_files: Sequence[str], do_lower_case: bool = True,
                 logging.warning("%s: skipped %d lines that are not UTF-8 text", path, invalid)
 
 
+# tensorflow-text's learner ignores candidate pieces seen fewer times than its lower_thresh
+# (10): on a small corpus it stops far short of vocab_size. --min_count lowers it.
+DEFAULT_MIN_COUNT = 10
+
+
 def learn_vocab(input_files: Sequence[str], vocab_size: int = 30522, do_lower_case: bool = True,
-                num_unused: int = 994, max_input_lines: int = 0) -> list[str]:
-    """Learns a WordPiece vocab (list of `vocab_size` or fewer tokens, reserved first)."""
+                num_unused: int = 994, max_input_lines: int = 0,
+                min_count: int = DEFAULT_MIN_COUNT) -> list[str]:
+    """Learns a WordPiece vocab (list of `vocab_size` or fewer tokens, reserved first).
+
+    min_count: the learner's lower frequency bound (`lower_thresh`): a piece seen
+    fewer times in the text is never added, whatever room vocab_size leaves.
+    """
     from tensorflow_text.tools.wordpiece_vocab import bert_vocab_from_dataset as bvd
 
+    if min_count < 1:
+        raise UsageError(f"--min_count={min_count}: expected a count of at least 1")
     reserved = check_vocab_size(vocab_size, num_unused)
     lines = (" ".join(words) for words in read_words(input_files, do_lower_case, max_input_lines))
     lines = (line for line in lines if line)
@@ -99,10 +111,15 @@ def learn_vocab(input_files: Sequence[str], vocab_size: int = 30522, do_lower_ca
     ds = tf.data.Dataset.from_generator(gen, output_signature=tf.TensorSpec((), tf.string))
     vocab = bvd.bert_vocab_from_dataset(
         ds.batch(1000).prefetch(2), vocab_size=vocab_size, reserved_tokens=reserved,
-        bert_tokenizer_params=dict(lower_case=False), learn_params={})
+        bert_tokenizer_params=dict(lower_case=False),
+        learn_params={"lower_thresh": min_count})
     if len(vocab) > vocab_size:  # the learner keeps every character even past vocab_size
         raise UsageError(f"--vocab_size={vocab_size} is smaller than the alphabet plus the "
                          f"{len(reserved)} reserved tokens (needs {len(vocab)})")
+    if len(vocab) < 0.95 * vocab_size:  # the learner's own slack is 5%
+        logging.warning("Learned %d of --vocab_size=%d tokens: the text has too few pieces seen "
+                        "at least --min_count=%d times. Lower --min_count, or give more text",
+                        len(vocab), vocab_size, min_count)
     return list(vocab)
 
 

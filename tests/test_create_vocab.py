@@ -171,3 +171,23 @@ def test_raw_text_to_vocab_to_pretraining_to_classifier(tmp_path):
                    "--max_seq_length=32", "--train_batch_size=32", "--num_train_epochs=0.2")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "eval_accuracy" in (cls / "eval_results.txt").read_text()
+
+
+def test_min_count_lets_a_small_corpus_fill_more_of_vocab_size(split, tmp_path):
+    """data/sample_text.txt is too small for 3000 tokens at the learner's default bound of
+    10 occurrences: the run says so and names --min_count; --min_count=2 learns more."""
+    sizes = {}
+    for min_count in (10, 2):
+        out = tmp_path / f"vocab{min_count}.txt"
+        r = run_script("create_vocab.py", f"--input_file={split[0]}", f"--output_file={out}",
+                       "--vocab_size=3000", "--num_unused=20", f"--min_count={min_count}")
+        assert r.returncode == 0, r.stderr[-2000:]
+        sizes[min_count] = len(out.read_text(encoding="utf-8").splitlines())
+        if min_count == 10:
+            assert f"Learned {sizes[10]} of --vocab_size=3000 tokens" in r.stderr
+            assert "Lower --min_count" in r.stderr
+    assert sizes[10] < sizes[2] <= 3000
+    # A bound below one occurrence is a flag error.
+    r = run_script("create_vocab.py", f"--input_file={split[0]}", "--output_file=x",
+                   "--min_count=0", "--dry_run")
+    assert r.returncode == 2 and "--min_count" in r.stderr
