@@ -56,3 +56,19 @@ def test_a_long_text_b_keeps_its_head_and_leaves_text_a_half():
     assert _spans(windows) == [(0, 5), (4, 6)]
     assert windows[0][0][7:] == ["x0", "x1", "x2", "x3", "x4", "[SEP]"]
     assert all(len(tokens) <= 13 for tokens, _ in windows)
+
+
+@pytest.mark.parametrize("how", ["mean", "max"])
+def test_aggregation_per_document_matches_numpy_per_group(how):
+    import numpy as np
+    from bert_tf.data import classifier
+
+    rng = np.random.default_rng(0)
+    doc_index = np.array([0, 0, 0, 1, 2, 2])
+    logits = rng.normal(size=(6, 3)).astype(np.float32)
+    got = classifier.aggregate_by_document(logits, doc_index, 3, how)
+    reduce = np.mean if how == "mean" else np.max
+    want = np.stack([reduce(logits[doc_index == d], axis=0) for d in range(3)])
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    with pytest.raises(UsageError, match="--doc_aggregation"):
+        classifier.aggregate_by_document(logits, doc_index, 3, "median")

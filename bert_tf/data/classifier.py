@@ -863,3 +863,32 @@ def name_to_features(max_seq_length: int, is_regression: bool = False,
         "segment_ids": (max_seq_length, tf.int64),
         "label_ids": (multi_label_size or 1, tf.float32 if is_regression else tf.int64),
         "is_real_example": (1, tf.int64)})
+
+
+DOC_AGGREGATIONS = ("mean", "max")
+
+
+def aggregate_by_document(logits: "np.ndarray", doc_index: "np.ndarray", num_docs: int,
+                          how: str = "mean") -> "np.ndarray":
+    """Per-document logits from per-window ones (--doc_stride).
+
+    logits [num_windows, num_labels], doc_index [num_windows] (the document each
+    window came from, 0..num_docs-1) -> [num_docs, num_labels]: the mean or the
+    elementwise max over each document's windows (per label, so it serves
+    softmax, --multi_label sigmoid and regression outputs alike).
+    """
+    import numpy as np
+
+    if how not in DOC_AGGREGATIONS:
+        raise UsageError(f"--doc_aggregation={how!r}: expected one of {DOC_AGGREGATIONS}")
+    logits, doc_index = np.asarray(logits, np.float64), np.asarray(doc_index).reshape(-1)
+    counts = np.bincount(doc_index, minlength=num_docs)
+    if len(counts) > num_docs or (counts == 0).any():
+        raise ValueError(f"every one of {num_docs} documents needs at least one window")
+    if how == "mean":
+        out = np.zeros((num_docs, logits.shape[1]))
+        np.add.at(out, doc_index, logits)
+        return (out / counts[:, None]).astype(np.float32)
+    out = np.full((num_docs, logits.shape[1]), -np.inf)
+    np.maximum.at(out, doc_index, logits)
+    return out.astype(np.float32)
