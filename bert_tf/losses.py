@@ -89,6 +89,19 @@ def span_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool
     return tf.reduce_mean(span_example_losses(out, batch))
 
 
+def masked_span_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool
+                     ) -> tf.Tensor:
+    """run_squad with --dynamic_padding: `span_loss` with the padding positions' logits
+    at -10000 (as attention masks them), so the softmax covers the real tokens only and
+    the loss is the same at any length the batch is cut to. (The original's softmax
+    also covers max_seq_length's padding; --dynamic_padding=false keeps that.)"""
+    out = model(model_inputs(model, batch), training=training)
+    # [batch_size, seq_length]: 0 on real tokens, -10000 on padding.
+    adder = (1.0 - tf.cast(batch["input_mask"], tf.float32)) * -10000.0
+    out = {k: tf.cast(out[k], tf.float32) + adder for k in ("start_logits", "end_logits")}
+    return tf.reduce_mean(span_example_losses(out, batch))
+
+
 def tagging_token_losses(logits: tf.Tensor, batch: Mapping[str, tf.Tensor]
                          ) -> tuple[tf.Tensor, tf.Tensor]:
     """(ce, weight) per position [batch_size, seq_length]; weight 1 on each word's first

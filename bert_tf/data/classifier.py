@@ -497,10 +497,7 @@ class GenericProcessor(DataProcessor):
                 continue
             label = None if value is None else str(value).strip()
             if label:
-                if self.labels is not None and label not in self.labels:
-                    source = "label_list" if self._given_labels else "the training file's labels"
-                    raise DataError(f"{path}, line {line}: label {label!r} is not one of "
-                                    f"{list(self.labels)} ({source})")
+                self._check_known(label, path, line)
             elif not label_optional:
                 what = "an empty label" if label == "" else "no label"
                 raise DataError(f"{path}, line {line}: {what} (label_column "
@@ -531,13 +528,16 @@ class GenericProcessor(DataProcessor):
         else:
             parts = [p.strip() for p in str(value).split(self.label_delimiter)]
         labels = tuple(dict.fromkeys(p for p in parts if p))
-        if self.labels is not None:
-            for label in labels:
-                if label not in self.labels:
-                    source = "label_list" if self._given_labels else "the training file's labels"
-                    raise DataError(f"{path}, line {line}: label {label!r} is not one of "
-                                    f"{list(self.labels)} ({source})")
+        for label in labels:
+            self._check_known(label, path, line)
         return labels
+
+    def _check_known(self, label: str, path: str, line: int) -> None:
+        """An error naming the file, line and label when the label list lacks `label`."""
+        if self.labels is not None and label not in self.labels:
+            source = "label_list" if self._given_labels else "the training file's labels"
+            raise DataError(f"{path}, line {line}: label {label!r} is not one of "
+                            f"{list(self.labels)} ({source})")
 
 
 def read_records(path: str, columns: Sequence[str], header: bool | None = None,
