@@ -1,5 +1,7 @@
 """Long documents: the window arithmetic of --doc_stride (hand-worked cases) and its flag check."""
 
+import pathlib
+
 import pytest
 
 from bert_tf.data import packing
@@ -72,3 +74,139 @@ def test_aggregation_per_document_matches_numpy_per_group(how):
     np.testing.assert_allclose(got, want, rtol=1e-6)
     with pytest.raises(UsageError, match="--doc_aggregation"):
         classifier.aggregate_by_document(logits, doc_index, 3, "median")
+
+
+# -- window features -----------------------------------------------------------------------
+
+
+def _records(path):
+    import numpy as np
+    import tensorflow as tf
+    from bert_tf.data import classifier
+
+    spec = classifier.name_to_features(16, doc_index=True)
+    return [{k: v.numpy() for k, v in tf.io.parse_single_example(r, spec).items()}
+            for r in tf.data.TFRecordDataset(str(path))]
+
+
+def test_windows_are_records_with_the_documents_label_and_index(sample_vocab, tmp_path):
+    import json
+
+    import numpy as np
+    from bert_tf import tokenization
+    from bert_tf.data import classifier
+
+    tokenizer = tokenization.FullTokenizer(sample_vocab)
+    long_text = "the man went to the store and bought a gallon of milk " * 3  # 36 pieces
+    examples = [classifier.InputExample("a", long_text, None, "1"),
+                classifier.InputExample("b", "the man went", None, "0")]
+    path = tmp_path / "train.tf_record"
+    n = classifier.file_based_convert_examples_to_features(
+        examples, ["0", "1"], 16, tokenizer, str(path), doc_stride=7)
+    rows = _records(path)
+    # 36 wordpieces, windows of 14 every 7: [0,14) [7,21) [14,28) [21,35) [28,36); then "b".
+    windows = packing.window_tokens(tokenizer.tokenize(long_text), None, 16, 7)
+    assert n == len(rows) == len(windows) + 1 == 6
+    assert [int(r["doc_index"][0]) for r in rows] == [0] * 5 + [1]
+    assert [int(r["label_ids"][0]) for r in rows] == [1] * 5 + [0]
+    for row, (tokens, _) in zip(rows, windows):
+        ids = tokenizer.convert_tokens_to_ids(tokens)
+        np.testing.assert_array_equal(row["input_ids"][:len(ids)], ids)
+    sidecar = json.loads((tmp_path / "train.tf_record.json").read_text())
+    assert sidecar["doc_stride"] == 7 and sidecar["num_windows"] == 6
+    # The same inputs reuse the file and report its windows; another stride rebuilds it.
+    assert classifier.file_based_convert_examples_to_features(
+        examples, ["0", "1"], 16, tokenizer, str(path), doc_stride=7) == 6
+    assert classifier.file_based_convert_examples_to_features(
+        examples, ["0", "1"], 16, tokenizer, str(path), doc_stride=13) == 4
+
+
+# -- end to end (tiny random BERT on data/longdoc) -----------------------------------------
+
+SAMPLE = pathlib.Path(__file__).resolve().parents[1] / "data" / "longdoc"
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory) -> pathlib.Path:
+    from bert_tf import checkpoints, models
+    from bert_tf.config import BertConfig
+    from conftest import corpus_vocab
+
+    d = tmp_path_factory.mktemp("tiny_bert")
+    corpus = d / "corpus.txt"
+    corpus.write_text("\n".join(line.split("\t")[-2 if "label" in name else 1]
+                                for name in ("train.tsv", "dev.tsv")
+                                for line in (SAMPLE / name).read_text().splitlines()[1:]) +
+                      "\n" + (SAMPLE / "test.tsv").read_text())
+    vocab = corpus_vocab(corpus, d / "vocab.txt")
+    config = BertConfig(vocab_size=len(pathlib.Path(vocab).read_text().splitlines()),
+                        hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64, type_vocab_size=2)
+    config.to_json_file(str(d / "bert_config.json"))
+    checkpoints.save_model(models.BertEncoder(config), str(d / "bert_model.ckpt"))
+    return d
+
+
+def _results(path: pathlib.Path) -> dict[str, float]:
+    return {k: float(v) for k, v in (line.split(" = ") for line in path.read_text().splitlines())}
+
+
+def test_tiny_run_trains_on_windows_and_reports_per_document(tiny_bert, tmp_path):
+    import json
+
+    import numpy as np
+    from test_extract_features import run_script
+
+    run = tmp_path / "run"
+    r = run_script("run_classifier.py", "--task_name=sst-2", f"--data_dir={SAMPLE}",
+                   "--do_train", "--do_eval", "--do_predict", f"--init_checkpoint={tiny_bert}",
+                   "--max_seq_length=64", "--doc_stride=32", "--num_train_epochs=1",
+                   "--train_batch_size=32", f"--output_dir={run}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    sidecar = json.loads((run / "train.tf_record.json").read_text())
+    assert sidecar["num_examples"] == 160 and sidecar["num_windows"] > 4 * 160
+    result = _results(run / "eval_results.txt")
+    assert result["eval_num_documents"] == 50 and result["eval_num_windows"] > 4 * 50
+    info = json.loads((run / "run_info.json").read_text())
+    assert info["doc_stride"] == 32 and info["doc_aggregation"] == "mean"
+    probabilities = np.loadtxt(run / "test_results.tsv", delimiter="\t")
+    assert probabilities.shape == (50, 2)  # one row per document, not per window
+    rows = (run / "test_predictions.tsv").read_text().splitlines()[1:]
+    assert [row.split("\t")[1] for row in rows] == [str(p) for p in probabilities.argmax(1)]
+
+    # The run directory evaluates again with its windows, combined by the max this time.
+    again = tmp_path / "again"
+    r = run_script("run_classifier.py", "--do_eval", f"--init_checkpoint={run}",
+                   f"--data_dir={SAMPLE}", "--doc_aggregation=max", f"--output_dir={again}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "--doc_stride=32" in r.stderr
+    again_result = _results(again / "eval_results.txt")
+    assert again_result["eval_num_windows"] == result["eval_num_windows"]
+    assert again_result["eval_loss"] != result["eval_loss"]  # same windows, another combination
+
+    # Distillation windows the same way (the teacher's --doc_stride).
+    student = tmp_path / "student"
+    r = run_script("run_distillation.py", f"--teacher_dir={run}", "--student_layers=1",
+                   "--do_eval", "--num_train_epochs=0.2", f"--output_dir={student}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert _results(student / "eval_results.txt")["eval_num_documents"] == 50
+
+    # The SavedModel sees one window per text: the export says so.
+    r = run_script("export_model.py", f"--init_checkpoint={run}",
+                   f"--export_dir={tmp_path / 'export'}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "The run used --doc_stride=32" in r.stderr
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--doc_stride=64"], "--doc_stride=64: must be less than --max_seq_length=64"),
+    (["--doc_stride=0"], "--doc_stride=0: must be at least 1"),
+    (["--doc_stride=32", "--truncation=tail"], "--truncation=tail and --doc_stride"),
+])
+def test_bad_window_flags_are_refused(tiny_bert, tmp_path, flags, message):
+    from test_extract_features import run_script
+
+    r = run_script("run_classifier.py", "--task_name=sst-2", f"--data_dir={SAMPLE}",
+                   "--do_train", f"--init_checkpoint={tiny_bert}", "--max_seq_length=64",
+                   f"--output_dir={tmp_path}", "--dry_run", *flags)
+    assert r.returncode == 2 and message in r.stderr, r.stderr[-2000:]
