@@ -165,6 +165,8 @@ def test_tiny_run_trains_on_windows_and_reports_per_document(tiny_bert, tmp_path
     assert r.returncode == 0, r.stderr[-3000:]
     sidecar = json.loads((run / "train.tf_record.json").read_text())
     assert sidecar["num_examples"] == 160 and sidecar["num_windows"] > 4 * 160
+    # An epoch is a pass over the windows.
+    assert f"step {sidecar['num_windows'] // 32}/{sidecar['num_windows'] // 32} " in r.stderr
     result = _results(run / "eval_results.txt")
     assert result["eval_num_documents"] == 50 and result["eval_num_windows"] > 4 * 50
     info = json.loads((run / "run_info.json").read_text())

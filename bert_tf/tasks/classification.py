@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from absl import logging
 
-from bert_tf import litert, losses, metrics, models, stability
+from bert_tf import litert, losses, metrics, models, runner, stability
 from bert_tf.data import classifier, packing, records
 from bert_tf.errors import UsageError
 from bert_tf.io import atomic_open, sample_data
@@ -146,6 +146,15 @@ class ClassificationTask(Task):
         logging.info("***** Running training *****\n  Num examples = %d\n  Batch size = %d",
                      len(examples), self.s.train_batch_size)
         return examples
+
+    def train_steps(self, examples) -> tuple[int, int]:
+        """With --doc_stride an epoch is a pass over the windows, not the documents."""
+        if not self.doc_stride:
+            return super().train_steps(examples)
+        windows = classifier.count_windows(examples, self.s.max_seq_length, self.tokenizer,
+                                           self.doc_stride)
+        logging.info("  Num windows = %d (--doc_stride=%d)", windows, self.doc_stride)
+        return runner.steps_for_epochs(self.s, windows)
 
     def write_features(self, examples, name: str) -> str:
         path = self.record_path(name)
