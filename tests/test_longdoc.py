@@ -212,3 +212,4 @@ def test_bad_window_flags_are_refused(tiny_bert, tmp_path, flags, message):
                    "--do_train", f"--init_checkpoint={tiny_bert}", "--max_seq_length=64",
                    f"--output_dir={tmp_path}", "--dry_run", *flags)
     assert r.returncode == 2 and message in r.stderr, r.stderr[-2000:]
+
