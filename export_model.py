@@ -168,6 +168,11 @@ def main(_):
         logging.warning("The run used --truncation=%s; the exported model's in-graph "
                         "tokenizer keeps the first max_seq_length wordpieces (head)",
                         info.get("truncation"))
+    if info.get("doc_stride"):
+        logging.warning("The run used --doc_stride=%d: the exported model classifies one window "
+                        "per text (its first max_seq_length wordpieces). For longer texts, split "
+                        "them into windows and combine their logits (%s) before serving",
+                        info.get("doc_stride"), info.get("doc_aggregation", "mean"))
     module = export.ServingModule(model, model_type, preprocessor, s.label_list,
                                   s.max_query_length, s.max_answer_length, s.max_decode_length,
                                   s.beam_size, s.alpha, s.max_sentences,

@@ -198,6 +198,13 @@ def define_classifier_data_flags() -> None:
     flags.DEFINE_list("label_list", None,
                       "(generic) The labels, in id order; default: the run directory's, else the "
                       "sorted labels of train.")
+    flags.DEFINE_integer("doc_stride", None,
+                         "(new) Long documents: a text longer than max_seq_length becomes "
+                         "windows starting this many wordpieces apart (as run_squad); each "
+                         "window trains with the document's label, and eval/predict report "
+                         "per document. Default: truncate (the original). docs/long_documents.md")
+    flags.DEFINE_enum("doc_aggregation", "mean", ["mean", "max"],
+                      "(new, --doc_stride) How a document's window logits are combined.")
     define_eval_flags()
 
 

@@ -739,29 +739,64 @@ def _convert(ex_index: int, example: InputExample | PaddingInputExample,
                 "label_ids": label, "is_real_example": [0]}, False
     tokens, segment_ids, truncated = _pack(example, max_seq_length, tokenizer, truncation)
     features = packing.to_features(tokenizer, tokens, segment_ids, max_seq_length)
-    label = _multi_hot(example, label_list) if multi_label else _label_id(example, label_list)
+    label = _label_feature(example, label_list, multi_label)
     if ex_index < _NUM_LOGGED_EXAMPLES:
         logging.info("*** Example ***\nguid: %s\ntokens: %s\ninput_ids: %s\ninput_mask: %s\n"
                      "segment_ids: %s\nlabel: %s (id = %s)", example.guid, " ".join(tokens),
                      *(" ".join(map(str, features[k]))
                        for k in ("input_ids", "input_mask", "segment_ids")),
                      example.label, label)
-    label_ids = label if multi_label else [label]
-    return {**features, "label_ids": label_ids, "is_real_example": [1]}, truncated
+    return {**features, "label_ids": label, "is_real_example": [1]}, truncated
+
+
+def _label_feature(example: InputExample, label_list: Sequence[str] | None,
+                   multi_label: bool) -> list:
+    """label_ids: [label id] ([score] for regression), or the multi-hot [num_labels]."""
+    return _multi_hot(example, label_list) if multi_label else [_label_id(example, label_list)]
+
+
+def count_windows(examples: Sequence[InputExample], max_seq_length: int,
+                  tokenizer: tokenization.FullTokenizer, doc_stride: int) -> int:
+    """How many --doc_stride windows `convert_windows` makes of the examples."""
+    return sum(len(packing.window_tokens(
+        tokenizer.tokenize(e.text_a), tokenizer.tokenize(e.text_b) if e.text_b else None,
+        max_seq_length, doc_stride)) for e in examples)
+
+
+def convert_windows(ex_index: int, example: InputExample, label_list: Sequence[str] | None,
+                    max_seq_length: int, tokenizer: tokenization.FullTokenizer,
+                    doc_stride: int, multi_label: bool = False) -> list[dict[str, list]]:
+    """--doc_stride: one feature dict per window of the example (`packing.window_tokens`),
+    each with the example's label and doc_index [ex_index], the document it came from."""
+    if isinstance(example, PaddingInputExample):
+        raise ValueError("--doc_stride windows real examples only")
+    tokens_a = tokenizer.tokenize(example.text_a)
+    tokens_b = tokenizer.tokenize(example.text_b) if example.text_b else None
+    label = _label_feature(example, label_list, multi_label)
+    return [{**packing.to_features(tokenizer, tokens, segment_ids, max_seq_length),
+             "label_ids": label, "is_real_example": [1], "doc_index": [ex_index]}
+            for tokens, segment_ids in packing.window_tokens(tokens_a, tokens_b, max_seq_length,
+                                                             doc_stride)]
 
 
 def convert_examples_to_features(examples: Sequence, label_list: Sequence[str] | None,
                                  max_seq_length: int,
                                  tokenizer: tokenization.FullTokenizer, multi_label: bool = False,
-                                 truncation: str = "head") -> list[dict[str, list]]:
-    """`convert_single_example` over a list (in memory; see the file-based one for large sets)."""
+                                 truncation: str = "head", doc_stride: int | None = None
+                                 ) -> list[dict[str, list]]:
+    """`convert_single_example` over a list (in memory; see the file-based one for large
+    sets); with doc_stride, every window of every example (`convert_windows`)."""
+    if doc_stride:
+        return [f for i, e in enumerate(examples)
+                for f in convert_windows(i, e, label_list, max_seq_length, tokenizer, doc_stride,
+                                         multi_label)]
     return [convert_single_example(i, e, label_list, max_seq_length, tokenizer, multi_label,
                                    truncation)
             for i, e in enumerate(examples)]
 
 
 def _settings(label_list, max_seq_length: int, tokenizer, multi_label: bool = False,
-              truncation: str = "head") -> dict:
+              truncation: str = "head", doc_stride: int | None = None) -> dict:
     """What the features depend on besides the examples themselves."""
     vocab = getattr(tokenizer, "vocab", {})
     vocab_hash = hashlib.sha256("\n".join(f"{t}\t{i}" for t, i in vocab.items()).encode())
@@ -769,7 +804,7 @@ def _settings(label_list, max_seq_length: int, tokenizer, multi_label: bool = Fa
             "label_list": None if label_list is None else list(label_list),
             "do_lower_case": getattr(tokenizer, "do_lower_case", None),
             "vocab_sha256": vocab_hash.hexdigest(), "vocab_size": len(vocab),
-            "multi_label": bool(multi_label), "truncation": truncation}
+            "multi_label": bool(multi_label), "truncation": truncation, "doc_stride": doc_stride}
 
 
 def _examples_hash(examples: Sequence) -> str:
@@ -801,8 +836,12 @@ def file_based_convert_examples_to_features(examples: Sequence, label_list: Sequ
                                             max_seq_length: int,
                                             tokenizer: tokenization.FullTokenizer,
                                             output_file: str, multi_label: bool = False,
-                                            truncation: str = "head") -> int:
+                                            truncation: str = "head",
+                                            doc_stride: int | None = None) -> int:
     """Writes one tf.train.Example per example to `output_file`; returns how many.
+
+    With doc_stride, one per window of each example instead (`convert_windows`,
+    with doc_index); the sidecar's num_windows says how many.
 
     Features: input_ids, input_mask, segment_ids (int64 [max_seq_length]),
     label_ids (int64 [1], float [1] when label_list is None: regression; int64
@@ -819,13 +858,14 @@ def file_based_convert_examples_to_features(examples: Sequence, label_list: Sequ
     (say, written by the original) is always rebuilt, never trusted.
     """
     sidecar = output_file + ".json"
-    meta = {**_settings(label_list, max_seq_length, tokenizer, multi_label, truncation),
+    meta = {**_settings(label_list, max_seq_length, tokenizer, multi_label, truncation,
+                        doc_stride),
             "num_examples": len(examples), "examples_sha256": _examples_hash(examples)}
     old = _cached(output_file, sidecar, meta)
     if old is not None:
         logging.info("Reusing %d examples' features in %s (built with the same settings)",
                      len(examples), output_file)
-        return len(examples)
+        return old.get("num_windows", len(examples))
     # A sidecar that outlived its records must never vouch for the next file.
     if tf.io.gfile.exists(sidecar):
         tf.io.gfile.remove(sidecar)
@@ -835,13 +875,21 @@ def file_based_convert_examples_to_features(examples: Sequence, label_list: Sequ
         for i, example in enumerate(examples):
             if i % 10000 == 0 and i:
                 logging.info("Writing example %d of %d", i, len(examples))
+            stats["real"] += isinstance(example, InputExample)
+            if doc_stride:
+                yield from convert_windows(i, example, label_list, max_seq_length, tokenizer,
+                                           doc_stride, multi_label)
+                continue
             features_, truncated = _convert(i, example, label_list, max_seq_length, tokenizer,
                                             multi_label, truncation)
-            stats["real"] += isinstance(example, InputExample)
             stats["truncated"] += truncated
             yield features_
 
     count = records.write_examples(output_file, features())
+    if doc_stride:
+        logging.info("%d examples became %d windows of at most %d wordpieces (doc_stride=%d) "
+                     "in %s", len(examples), count, max_seq_length, doc_stride, output_file)
+        meta["num_windows"] = count
     if stats["truncated"]:
         logging.warning("%d of %d examples in %s are longer than max_seq_length=%d wordpieces "
                         "and were truncated (truncation=%s; pairs: from the longer text, one "
@@ -855,11 +903,43 @@ def file_based_convert_examples_to_features(examples: Sequence, label_list: Sequ
 
 
 def name_to_features(max_seq_length: int, is_regression: bool = False,
-                     multi_label_size: int | None = None) -> dict:
+                     multi_label_size: int | None = None, doc_index: bool = False) -> dict:
     """Parsing spec of the classifier records, for `records.dataset` (label float if
-    regression; label_ids [multi_label_size] multi-hot for a multi-label task)."""
-    return records.fixed_features({
-        "input_ids": (max_seq_length, tf.int64), "input_mask": (max_seq_length, tf.int64),
-        "segment_ids": (max_seq_length, tf.int64),
-        "label_ids": (multi_label_size or 1, tf.float32 if is_regression else tf.int64),
-        "is_real_example": (1, tf.int64)})
+    regression; label_ids [multi_label_size] multi-hot for a multi-label task;
+    doc_index [1] for --doc_stride windows)."""
+    spec = {"input_ids": (max_seq_length, tf.int64), "input_mask": (max_seq_length, tf.int64),
+            "segment_ids": (max_seq_length, tf.int64),
+            "label_ids": (multi_label_size or 1, tf.float32 if is_regression else tf.int64),
+            "is_real_example": (1, tf.int64)}
+    if doc_index:
+        spec["doc_index"] = (1, tf.int64)
+    return records.fixed_features(spec)
+
+
+DOC_AGGREGATIONS = ("mean", "max")
+
+
+def aggregate_by_document(logits: "np.ndarray", doc_index: "np.ndarray", num_docs: int,
+                          how: str = "mean") -> "np.ndarray":
+    """Per-document logits from per-window ones (--doc_stride).
+
+    logits [num_windows, num_labels], doc_index [num_windows] (the document each
+    window came from, 0..num_docs-1) -> [num_docs, num_labels]: the mean or the
+    elementwise max over each document's windows (per label, so it serves
+    softmax, --multi_label sigmoid and regression outputs alike).
+    """
+    import numpy as np
+
+    if how not in DOC_AGGREGATIONS:
+        raise UsageError(f"--doc_aggregation={how!r}: expected one of {DOC_AGGREGATIONS}")
+    logits, doc_index = np.asarray(logits, np.float64), np.asarray(doc_index).reshape(-1)
+    counts = np.bincount(doc_index, minlength=num_docs)
+    if len(counts) > num_docs or (counts == 0).any():
+        raise ValueError(f"every one of {num_docs} documents needs at least one window")
+    if how == "mean":
+        out = np.zeros((num_docs, logits.shape[1]))
+        np.add.at(out, doc_index, logits)
+        return (out / counts[:, None]).astype(np.float32)
+    out = np.full((num_docs, logits.shape[1]), -np.inf)
+    np.maximum.at(out, doc_index, logits)
+    return out.astype(np.float32)

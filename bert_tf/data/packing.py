@@ -91,3 +91,45 @@ def encode_pair(tokenizer: FullTokenizer, text_a: str, text_b: str | None,
                                       tokenizer.tokenize(text_b) if text_b else None,
                                       max_seq_length)
     return tokens, to_features(tokenizer, tokens, segment_ids, max_seq_length)
+
+
+def check_doc_stride(doc_stride: int | None, max_seq_length: int) -> None:
+    """--doc_stride must be in [1, max_seq_length): a larger stride would skip wordpieces."""
+    from bert_tf.errors import UsageError  # local: packing stays import-light
+
+    if doc_stride is None:
+        return
+    if doc_stride < 1 or doc_stride >= max_seq_length:
+        raise UsageError(f"--doc_stride={doc_stride} must be at least 1 and less than "
+                         f"--max_seq_length={max_seq_length}")
+
+
+def window_tokens(tokens_a: Sequence[str], tokens_b: Sequence[str] | None,
+                  max_seq_length: int, doc_stride: int) -> list[tuple[list[str], list[int]]]:
+    """Overlapping windows over text_a, as run_squad's doc spans: [(tokens, segment ids)].
+
+    text_b (if any) is kept whole in every window when it leaves text_a at least
+    min(len(text_a), (max_seq_length - 3) // 2) positions; otherwise it keeps only
+    its first wordpieces up to that. Window i of text_a starts at
+    i * doc_stride (a stride longer than the window advances by the window), and the
+    last window ends at text_a's last wordpiece. E.g. 10 wordpieces, max_seq_length 6
+    (windows of 4), stride 3: [0, 4), [3, 7), [6, 10). A text that fits is one window,
+    identical to `pack_tokens`'.
+    """
+    check_doc_stride(doc_stride, max_seq_length)
+    a, b = list(tokens_a), list(tokens_b or [])
+    if b:
+        free = max_seq_length - 3
+        # A text_b too long to leave text_a its share keeps its first wordpieces.
+        b = b[:free - min(len(a), free // 2)]
+        window = free - len(b)
+    else:
+        window = max_seq_length - 2
+    out, start = [], 0
+    while True:
+        length = min(len(a) - start, window)
+        tokens, segment_ids = pack_tokens(a[start:start + length], b or None, max_seq_length)
+        out.append((tokens, segment_ids))
+        if start + length >= len(a):
+            return out
+        start += min(length, doc_stride)

@@ -5,6 +5,12 @@ has one sigmoid output per label, trained with binary cross entropy
 (`losses.multi_label_loss`), and a label is predicted when its probability is at or
 above --multi_label_threshold. Every run that trained or evaluated ends with a
 warning when it looks collapsed (`stability.collapse_warning`).
+
+--doc_stride (long documents): a text longer than max_seq_length becomes overlapping
+windows (`packing.window_tokens`, run_squad's arithmetic); each window trains with
+its document's label, and eval/predict combine a document's window logits
+(--doc_aggregation mean|max, `classifier.aggregate_by_document`), so metrics and
+output rows are per document.
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ import keras
 import numpy as np
 from absl import logging
 
-from bert_tf import litert, losses, metrics, models, stability
-from bert_tf.data import classifier, records
+from bert_tf import litert, losses, metrics, models, runner, stability
+from bert_tf.data import classifier, packing, records
 from bert_tf.errors import UsageError
 from bert_tf.io import atomic_open, sample_data
 from bert_tf.tasks.base import Task
@@ -42,7 +48,7 @@ class ClassificationTask(Task):
     model_type = "classifier"
     recorded_flags = ("task_name", "data_dir", "xnli_language", *_COLUMNS, "label_list",
                       "max_seq_length", "do_lower_case", "multi_label", "label_delimiter",
-                      "multi_label_threshold", "truncation")
+                      "multi_label_threshold", "truncation", "doc_stride", "doc_aggregation")
     # GLUE's main metrics: MCC for CoLA, Pearson for STS-B, accuracy for the rest;
     # micro-F1 for a multi-label run.
     restart_metrics = ("mcc", "pearson", "eval_micro_f1", "eval_accuracy")
@@ -80,6 +86,14 @@ class ClassificationTask(Task):
             s.task_name, language=s.xnli_language, text_a_column=s.text_a_column,
             text_b_column=s.text_b_column, label_column=s.label_column, label_list=label_list,
             **multi)
+        if self.doc_stride:
+            packing.check_doc_stride(self.doc_stride, s.max_seq_length)
+            if self.truncation != "head":
+                raise UsageError(f"--truncation={self.truncation} and --doc_stride: windows "
+                                 "read the whole text, so nothing is truncated; pass one")
+            if s.doc_aggregation not in classifier.DOC_AGGREGATIONS:
+                raise UsageError(f"--doc_aggregation={s.doc_aggregation!r}: expected one of "
+                                 f"{classifier.DOC_AGGREGATIONS}")
         if s.get("litert_model") and s.do_train:
             raise UsageError("--litert_model evaluates an exported model; it cannot be combined "
                              "with --do_train")
@@ -91,6 +105,10 @@ class ClassificationTask(Task):
     @property
     def truncation(self) -> str:
         return self.s.get("truncation") or "head"
+
+    @property
+    def doc_stride(self) -> int | None:
+        return self.s.get("doc_stride")
 
     def labels(self) -> list | None:
         """Label strings in id order (a generic task without a list: the training file's)."""
@@ -129,11 +147,20 @@ class ClassificationTask(Task):
                      len(examples), self.s.train_batch_size)
         return examples
 
+    def train_steps(self, examples) -> tuple[int, int]:
+        """With --doc_stride an epoch is a pass over the windows, not the documents."""
+        if not self.doc_stride:
+            return super().train_steps(examples)
+        windows = classifier.count_windows(examples, self.s.max_seq_length, self.tokenizer,
+                                           self.doc_stride)
+        logging.info("  Num windows = %d (--doc_stride=%d)", windows, self.doc_stride)
+        return runner.steps_for_epochs(self.s, windows)
+
     def write_features(self, examples, name: str) -> str:
         path = self.record_path(name)
         classifier.file_based_convert_examples_to_features(
             examples, self.labels(), self.s.max_seq_length, self.tokenizer, path,
-            self.multi_label, self.truncation)
+            self.multi_label, self.truncation, self.doc_stride)
         return path
 
     def train_records(self, examples) -> list[str]:
@@ -141,19 +168,29 @@ class ClassificationTask(Task):
 
     def name_to_features(self, training: bool) -> dict:
         return classifier.name_to_features(self.s.max_seq_length, self.processor.is_regression,
-                                           self.num_labels if self.multi_label else None)
+                                           self.num_labels if self.multi_label else None,
+                                           doc_index=bool(self.doc_stride))
 
     def _predict(self, trainer, examples, name: str, batch_size: int):
         """(labels, logits) over the real examples: labels [n] ([n, num_labels] multi-hot
-        with --multi_label), logits [n, num_labels]."""
+        with --multi_label), logits [n, num_labels]; with --doc_stride, per document (its
+        windows' logits combined by --doc_aggregation)."""
         path = self.write_features(examples, name)
-        labels, logits = [], []
+        labels, logits, doc_index = [], [], []
         with records.reading([path]):
             for batch, out in trainer.predict(self.eval_dataset(path, batch_size)):
                 labels.append(batch["label_ids"].reshape(len(batch["label_ids"]), -1))
                 logits.append(out["logits"])
-        labels = np.concatenate(labels)
-        return labels if self.multi_label else labels.reshape(-1), np.concatenate(logits)
+                doc_index.append(batch.get("doc_index", np.zeros([0, 1], np.int64)))
+        labels, logits = np.concatenate(labels), np.concatenate(logits)
+        self._num_windows = len(logits)
+        if self.doc_stride:
+            doc_index = np.concatenate(doc_index).reshape(-1)
+            logits = classifier.aggregate_by_document(logits, doc_index, len(examples),
+                                                      self.s.doc_aggregation)
+            _, first = np.unique(doc_index, return_index=True)  # each document's first window
+            labels = labels[first]
+        return labels if self.multi_label else labels.reshape(-1), logits
 
     # -- evaluation and prediction -----------------------------------------------
 
@@ -167,6 +204,9 @@ class ClassificationTask(Task):
             else:
                 result = metrics.classifier_eval_results(s.task_name, labels, logits,
                                                          s.eval_batch_size)
+            if self.doc_stride:
+                result.update(eval_num_documents=len(examples),
+                              eval_num_windows=self._num_windows)
             if suffix == "":
                 self._dev = (labels, self._predicted(logits))
             result["global_step"] = trainer.global_step

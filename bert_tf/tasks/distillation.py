@@ -132,7 +132,8 @@ class DistillationTask(ClassificationTask):
         transfer = examples[self.num_labelled:]
         if transfer:
             features = classifier.convert_examples_to_features(
-                transfer, self.labels(), self.s.max_seq_length, self.tokenizer)
+                transfer, self.labels(), self.s.max_seq_length, self.tokenizer,
+                truncation=self.truncation, doc_stride=self.doc_stride)
             paths.append(self.record_path("transfer"))
             records.write_examples(paths[-1], ({**f, "is_real_example": [0]} for f in features))
         return paths
