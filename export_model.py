@@ -164,11 +164,17 @@ def main(_):
         paths = export.export_hub_pair(export._encoder_of(model), preprocessor, FLAGS.export_dir)
         logging.info("Wrote the preprocessor to %s and the encoder to %s", *paths)
         return
+    if info.get("truncation", "head") != "head":
+        logging.warning("The run used --truncation=%s; the exported model's in-graph "
+                        "tokenizer keeps the first max_seq_length wordpieces (head)",
+                        info.get("truncation"))
     module = export.ServingModule(model, model_type, preprocessor, s.label_list,
                                   s.max_query_length, s.max_answer_length, s.max_decode_length,
                                   s.beam_size, s.alpha, s.max_sentences,
                                   s.max_summary_sentences, s.block_trigram, FLAGS.pooling,
-                                  FLAGS.normalize)
+                                  FLAGS.normalize, multi_label=bool(info.get("multi_label")),
+                                  multi_label_threshold=info.get("multi_label_threshold", 0.5),
+                                  label_delimiter=info.get("label_delimiter", ","))
     export.export_model(module, FLAGS.export_dir)
     logging.info("Wrote a %s SavedModel to %s", model_type, FLAGS.export_dir)
 

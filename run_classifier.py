@@ -6,7 +6,8 @@
     --init_checkpoint=$BERT_BASE_DIR/bert_model.ckpt --max_seq_length=128 \
     --train_batch_size=32 --learning_rate=2e-5 --num_train_epochs=3.0 --output_dir=/tmp/mrpc_output/
 
-Every GLUE task, XNLI, and any TSV/CSV/JSONL file (--task_name=generic). Writes
+Every GLUE task, XNLI, and any TSV/CSV/JSONL file (--task_name=generic; with
+--multi_label, several labels per example: docs/multilabel.md). Writes
 eval_results.txt (the original's keys plus the task's metrics), test_results.tsv
 (one row of class probabilities per test example) and test_predictions.tsv (labels).
 
@@ -26,6 +27,20 @@ flags.DEFINE_bool("demo", False,
                   "(new) Fine-tune the installed all-MiniLM-L6-v2 on the bundled sentiment data "
                   "(data/sentiment, installed as bert_tf/sample_data/sentiment) and print dev "
                   "accuracy; takes a few minutes on a CPU.")
+flags.DEFINE_bool("multi_label", False,
+                  "(new, generic) Each example has a set of labels (in TSV/CSV separated by "
+                  "--label_delimiter, in JSONL a list): one sigmoid per label, binary cross "
+                  "entropy; eval_results.txt reports micro/macro/per-label F1 and subset "
+                  "accuracy. See docs/multilabel.md.")
+flags.DEFINE_string("label_delimiter", ",",
+                    "(new, --multi_label) What separates the labels of one TSV/CSV cell.")
+flags.DEFINE_float("multi_label_threshold", 0.5,
+                   "(new, --multi_label) A label is predicted when its probability is at "
+                   "least this.", lower_bound=0.0, upper_bound=1.0)
+flags.DEFINE_enum("truncation", "head", ["head", "tail", "head_tail"],
+                  "(new) Which wordpieces a text longer than max_seq_length keeps: head (the "
+                  "original: the first ones), tail (the last ones) or head_tail (the first "
+                  "quarter, at most 128, and the rest from the end; Sun et al. 2019).")
 cli.define_model_flags(max_seq_length=128)
 cli.define_train_flags()
 cli.define_restart_flags()

@@ -143,6 +143,18 @@ def define_train_flags(epochs: bool = True, lr: float = 5e-5, train_batch_size: 
     flags.DEFINE_integer("reinit_layers", 0, "(new) Re-initialise the top this many encoder "
                          "layers and the pooler before fine-tuning (Zhang et al., ICLR 2021).",
                          lower_bound=0)
+    flags.DEFINE_bool("dynamic_padding", True,
+                      "(new) Cut each training batch to its longest real sequence, rounded up to "
+                      "a multiple of 16 (bounded shapes for tf.function/XLA): short text trains at "
+                      "its own length, not max_seq_length. Padding is masked, so losses change by "
+                      "float noise only (run_squad's span softmax then covers the real tokens "
+                      "only; the original's also covers padding). Off on TPU (static shapes). "
+                      "false: every batch padded to max_seq_length, as the original.")
+    flags.DEFINE_bool("group_by_length", False,
+                      "(new) Batch examples of similar length together (Hugging Face's "
+                      "group_by_length): windows of 50 batches sorted by length, the batches "
+                      "then shuffled. Less padding with --dynamic_padding; changes which "
+                      "examples share a batch.")
     define_runtime_flags()
     define_tpu_flags()
 

@@ -53,13 +53,18 @@ class ServingModule(tf.Module):
       max_decode_length, beam_size, alpha: seq2seq, as run_seq2seq's flags.
       max_sentences, max_summary_sentences, block_trigram: summarizer, as
         run_summarization's flags.
+      multi_label, multi_label_threshold: a run_classifier --multi_label classifier:
+        independent sigmoid probabilities, and the labels at or above the threshold
+        (joined by label_delimiter).
     """
 
     def __init__(self, model: keras.Model, model_type: str, preprocessor: BertPreprocessor,
                  labels: Sequence[str] | None = None, max_query_length: int = 64,
                  max_answer_length: int = 30, max_decode_length: int = 64, beam_size: int = 4,
                  alpha: float = 0.6, max_sentences: int = 64, max_summary_sentences: int = 3,
-                 block_trigram: bool = True, pooling: str = "mean", normalize: bool = False):
+                 block_trigram: bool = True, pooling: str = "mean", normalize: bool = False,
+                 multi_label: bool = False, multi_label_threshold: float = 0.5,
+                 label_delimiter: str = ","):
         super().__init__(name=f"bert_{model_type}")
         if model_type not in MODEL_TYPES:
             raise UsageError(f"--model_type={model_type!r}: expected one of {MODEL_TYPES}")
@@ -72,6 +77,8 @@ class ServingModule(tf.Module):
         self.max_decode_length, self.beam_size, self.alpha = max_decode_length, beam_size, alpha
         self.max_sentences, self.max_summary_sentences = max_sentences, max_summary_sentences
         self.block_trigram = block_trigram
+        self.multi_label, self.multi_label_threshold = multi_label, multi_label_threshold
+        self.label_delimiter = label_delimiter
         self.pooling, self.normalize = embeddings.check_pooling(pooling), normalize
         vocab = sorted(preprocessor.vocab.items(), key=lambda kv: kv[1])
         self.vocab_tokens = tf.constant([t for t, _ in vocab])
@@ -102,6 +109,8 @@ class ServingModule(tf.Module):
         if self.model_type == "classifier":
             if self.regression:
                 return {"predictions": out["logits"][:, 0]}
+            if self.multi_label:
+                return self._multi_label(out["logits"])
             probabilities = tf.nn.softmax(out["logits"])
             return {"probabilities": probabilities, "logits": out["logits"],
                     "labels": tf.gather(self.labels, tf.argmax(probabilities, -1))}
@@ -111,6 +120,18 @@ class ServingModule(tf.Module):
                                                   tf.argmax(out["mlm_logits"], -1)),
                     "input_word_ids": inputs["input_word_ids"]}
         return {**out, "input_word_ids": inputs["input_word_ids"], "input_mask": inputs["input_mask"]}
+
+    def _multi_label(self, logits: tf.Tensor) -> dict[str, tf.Tensor]:
+        """probabilities [batch, num_labels] (sigmoid), predicted [batch, num_labels] int32
+        (probability >= threshold) and labels [batch]: the predicted labels joined by
+        label_delimiter ("" for none)."""
+        probabilities = tf.sigmoid(logits)
+        predicted = probabilities >= self.multi_label_threshold
+        n = tf.shape(logits)[0]
+        names = tf.ragged.boolean_mask(tf.tile(self.labels[None], [n, 1]), predicted)
+        return {"probabilities": probabilities, "logits": logits,
+                "predicted": tf.cast(predicted, tf.int32),
+                "labels": tf.strings.reduce_join(names, axis=1, separator=self.label_delimiter)}
 
     def embed(self, text_a: tf.Tensor) -> dict[str, tf.Tensor]:
         """Raw strings [batch] -> {"embeddings": float32 [batch, hidden]}, the encoder's

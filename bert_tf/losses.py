@@ -59,6 +59,22 @@ def classification_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], trai
     return tf.reduce_mean(classification_example_losses(logits, batch))
 
 
+def multi_label_example_losses(logits: tf.Tensor, batch: Mapping[str, tf.Tensor]) -> tf.Tensor:
+    """Per-example loss [batch_size]: binary cross entropy of sigmoid(logits) [batch_size,
+    num_labels] against the multi-hot `label_ids` [batch_size, num_labels], summed over labels."""
+    labels = tf.cast(batch["label_ids"], tf.float32)
+    bce = tf.nn.sigmoid_cross_entropy_with_logits(labels, tf.cast(logits, tf.float32))
+    return tf.reduce_sum(bce, axis=-1)
+
+
+def multi_label_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool
+                     ) -> tf.Tensor:
+    """run_classifier --multi_label: binary cross entropy summed over the labels, averaged
+    over the examples (so each label's term weighs as much as one softmax example's)."""
+    logits = model(model_inputs(model, batch), training=training)["logits"]
+    return tf.reduce_mean(multi_label_example_losses(logits, batch))
+
+
 def span_example_losses(outputs: Mapping[str, tf.Tensor], batch: Mapping[str, tf.Tensor]
                         ) -> tf.Tensor:
     """Per-example (ce of the start position + ce of the end position) / 2, [batch_size]."""
@@ -70,6 +86,19 @@ def span_example_losses(outputs: Mapping[str, tf.Tensor], batch: Mapping[str, tf
 def span_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool) -> tf.Tensor:
     """run_squad: (mean ce of the start position + mean ce of the end position) / 2."""
     out = model(model_inputs(model, batch), training=training)
+    return tf.reduce_mean(span_example_losses(out, batch))
+
+
+def masked_span_loss(model: keras.Model, batch: Mapping[str, tf.Tensor], training: bool
+                     ) -> tf.Tensor:
+    """run_squad with --dynamic_padding: `span_loss` with the padding positions' logits
+    at -10000 (as attention masks them), so the softmax covers the real tokens only and
+    the loss is the same at any length the batch is cut to. (The original's softmax
+    also covers max_seq_length's padding; --dynamic_padding=false keeps that.)"""
+    out = model(model_inputs(model, batch), training=training)
+    # [batch_size, seq_length]: 0 on real tokens, -10000 on padding.
+    adder = (1.0 - tf.cast(batch["input_mask"], tf.float32)) * -10000.0
+    out = {k: tf.cast(out[k], tf.float32) + adder for k in ("start_logits", "end_logits")}
     return tf.reduce_mean(span_example_losses(out, batch))
 
 

@@ -6,6 +6,8 @@
   pearson, spearman        STS-B (Spearman with average ranks for ties)
   task_metrics             the dict GLUE reports for a task
   classifier_eval_results  run_classifier's eval_results.txt values
+  multi_label_eval_results ... for --multi_label: micro/macro/per-label F1 and subset
+                           accuracy (scikit-learn, which seqeval already requires)
 
 Degenerate inputs follow scikit-learn where a value is undefined: F1 is 0 when
 class 1 is neither predicted nor present, MCC is 0 when either side is a single
@@ -13,6 +15,9 @@ class, and a correlation with a constant input is 0 (scipy would say nan).
 """
 
 from __future__ import annotations
+
+import re
+from typing import Sequence
 
 import numpy as np
 from bert_tf.errors import DataError
@@ -131,3 +136,60 @@ def classifier_eval_results(task_name: str, labels: np.ndarray, logits: np.ndarr
     batches = [per_example[i:i + batch_size].mean() for i in range(0, len(per_example), batch_size)]
     return {"eval_loss": float(per_example.mean()), "loss": float(np.mean(batches)),
             **task_metrics(task_name, labels, predictions)}
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Elementwise 1 / (1 + exp(-x)), float32, without overflow warnings."""
+    x = np.asarray(logits, np.float64)
+    return (0.5 * (1.0 + np.tanh(0.5 * x))).astype(np.float32)
+
+
+def multi_label_predictions(logits: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """[num_examples, num_labels] 0/1: label k is predicted when sigmoid(logit_k) >= threshold."""
+    return (sigmoid(logits) >= threshold).astype(np.int64)
+
+
+def _label_key(name: str) -> str:
+    """A label as part of an eval_results.txt key (no spaces or '=')."""
+    return re.sub(r"[\s=]+", "_", str(name).strip())
+
+
+def multi_label_eval_results(labels: np.ndarray, logits: np.ndarray, batch_size: int,
+                             threshold: float = 0.5,
+                             label_names: Sequence[str] | None = None) -> dict[str, float]:
+    """run_classifier --multi_label's eval_results.txt values.
+
+    labels: [num_examples, num_labels] multi-hot; logits: [num_examples, num_labels].
+    eval_loss: mean over examples of the binary cross entropy summed over labels (the
+    training loss, `losses.multi_label_loss`); loss: the mean of per-batch means.
+    Predictions are sigmoid(logits) >= threshold. eval_micro_f1 pools every
+    (example, label) decision; eval_macro_f1 is the mean of the per-label F1s
+    (eval_f1_<label>; 0 for a label neither present nor predicted, as
+    scikit-learn's zero_division=0); eval_subset_accuracy: the fraction of
+    examples whose predicted label set is exactly right.
+    """
+    from sklearn import metrics as sk  # a dependency of seqeval
+
+    labels = np.asarray(labels).astype(np.int64)
+    logits = np.asarray(logits, np.float64)
+    if logits.ndim != 2 or logits.shape != labels.shape:
+        raise ValueError(f"labels and logits must both be [num_examples, num_labels], got "
+                         f"{labels.shape} and {logits.shape}")
+    if not len(labels):
+        raise DataError("no examples to score")
+    # Binary cross entropy with logits, stable form: max(x, 0) - x y + log(1 + exp(-|x|)).
+    bce = np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits)))
+    per_example = bce.sum(-1)
+    batches = [per_example[i:i + batch_size].mean() for i in range(0, len(per_example), batch_size)]
+    predictions = multi_label_predictions(logits, threshold)
+    names = list(label_names) if label_names is not None else \
+        [str(k) for k in range(labels.shape[1])]
+    per_label = sk.f1_score(labels, predictions, average=None, zero_division=0)
+    out = {"eval_loss": float(per_example.mean()), "loss": float(np.mean(batches)),
+           "eval_micro_f1": float(sk.f1_score(labels, predictions, average="micro",
+                                              zero_division=0)),
+           "eval_macro_f1": float(sk.f1_score(labels, predictions, average="macro",
+                                              zero_division=0)),
+           "eval_subset_accuracy": float(sk.accuracy_score(labels, predictions))}
+    out.update({f"eval_f1_{_label_key(name)}": float(f) for name, f in zip(names, per_label)})
+    return out

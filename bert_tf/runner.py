@@ -151,6 +151,16 @@ def build_strategy(s: Settings) -> tf.distribute.Strategy:
                                    s.gcp_project, s.master)
 
 
+def resolve_dynamic_padding(s: Settings) -> None:
+    """--dynamic_padding is turned off on TPU, which compiles one static shape, with a log line."""
+    tpu = s.get("use_tpu") or s.get("distribution_strategy") == "tpu"
+    if s.get("dynamic_padding") and tpu:
+        logging.info("--dynamic_padding is off on TPU: XLA on TPU needs static shapes, so every "
+                     "training batch is padded to its full length")
+        s.dynamic_padding = False
+        s.origin["dynamic_padding"] = "off on TPU"
+
+
 def train_config(s: Settings, num_train_steps: int, num_warmup_steps: int
                  ) -> training.TrainConfig:
     return training.TrainConfig(
@@ -260,6 +270,7 @@ def prepare(task_cls: "type[Task]", values: Mapping[str, Any], given: Iterable[s
                                     source=f"{os.path.dirname(source or '') or source}")
     origin.update({k: task_cls.preset_source(values) for k in filled if origin[k] == "default"})
     s = Settings(merged, origin)
+    resolve_dynamic_padding(s)
     task = task_cls(s, files, info)
     if not any(s.get(mode) for mode in task.modes):
         *first, last = task.modes  # the original's messages, its closing quote included
@@ -326,3 +337,4 @@ def _run_once(task: "Task") -> None:
         task.evaluate(trainer)
     if s.get("do_predict"):
         task.predict(trainer)
+    task.finish(trainer)

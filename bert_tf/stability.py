@@ -15,13 +15,21 @@ are applied once, right after a model is initialised from a pretrained checkpoin
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import keras
+import numpy as np
 from absl import logging
 
 from bert_tf import checkpoints
 from bert_tf.errors import UsageError
 
 HEAD_INITIALIZERS = ("truncated_normal", "glorot_uniform")
+# What a collapsed fine-tuning run should try next (issue 30: a windowed long-document
+# run that ended at chance with the original recipe reached 1.00 with these).
+COLLAPSE_REMEDY = "--head_initializer=glorot_uniform --reinit_layers=1"
+# A training loss that never gets 2% below its first logged value has not moved.
+_FLAT_LOSS_TOLERANCE = 0.02
 
 
 def _initial_value(name: str, shape, stddev: float, head_initializer: str | None, seed: int):
@@ -74,3 +82,42 @@ def reinitialize(model: keras.Model, missing: list[str], head_initializer: str =
         logging.info("Re-initialised the top %d encoder layers and the pooler (%d variables)",
                      reinit_layers, len(layers))
     return heads + layers
+
+
+def collapse_warning(dev_labels: np.ndarray | None = None,
+                     dev_predictions: np.ndarray | None = None,
+                     loss_history: Sequence[tuple[int, float]] = (),
+                     label_names: Sequence[str] | None = None) -> str | None:
+    """Why a classifier run looks collapsed, as a warning naming the remedy flags; or None.
+
+    dev_labels, dev_predictions: [num_examples] class ids (or [num_examples, num_labels]
+    multi-hot rows). Collapsed: every prediction is the same class (label set) although
+    the labels are not all one; or the training loss (`Trainer.loss_history`: (step,
+    mean loss) per log line, at least two of them) never falls 2% below its first
+    logged value. label_names (in id order) name the predicted class in the message.
+    """
+    reasons = []
+    if dev_predictions is not None and dev_labels is not None and len(dev_predictions):
+        predictions = np.asarray(dev_predictions).reshape(len(dev_predictions), -1)
+        labels = np.asarray(dev_labels).reshape(len(dev_labels), -1)
+        if len(np.unique(predictions, axis=0)) == 1 and len(np.unique(labels, axis=0)) > 1:
+            reasons.append(f"all {len(predictions)} dev predictions are the same "
+                           f"({_show_row(predictions[0], label_names)})")
+    if len(loss_history) >= 2:
+        (first_step, first), *later = loss_history
+        lowest = min(loss for _, loss in later)
+        if lowest > first * (1.0 - _FLAT_LOSS_TOLERANCE):
+            reasons.append(f"the training loss never fell below its first steps' level "
+                           f"({first:.4f} at step {first_step}; lowest later {lowest:.4f})")
+    if not reasons:
+        return None
+    return ("This fine-tuning run looks collapsed: " + "; ".join(reasons) + ". Try again with "
+            f"{COLLAPSE_REMEDY} (a fresh head and top layer; see also --num_restarts and "
+            "--adam_bias_correction).")
+
+
+def _show_row(row: np.ndarray, names: Sequence[str] | None) -> str:
+    if row.size == 1:
+        return f"class {names[int(row[0])]!r}" if names else f"class {row[0]}"
+    chosen = [names[k] if names else k for k in np.flatnonzero(row)]
+    return f"label set {chosen}"

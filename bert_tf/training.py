@@ -199,6 +199,8 @@ class Trainer:
         self.rng_states = {f"{_RNG_PREFIX}{i}": v for i, v in enumerate(
             v for v in self.model.variables if v.path.endswith("seed_generator_state"))}
         self._train_loop = None
+        # (global step, mean loss of the steps since the previous entry), one per log line.
+        self.loss_history: list[tuple[int, float]] = []
         self._predict_step = None
         self._inference_model = None
 
@@ -372,6 +374,7 @@ class Trainer:
                     f"loss is {loss} at step {step}; stopping without saving. The last good "
                     f"checkpoint is {last or 'none'}. Try a lower --learning_rate, or "
                     "--mixed_precision=float32.")
+            self.loss_history.append((step, loss))
             self._log_progress(writer, step, start_step, n, loss, loop_start, start_time,
                                examples_per_step)
             if step % cfg.save_checkpoints_steps == 0 or step >= cfg.num_train_steps:

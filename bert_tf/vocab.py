@@ -55,20 +55,29 @@ def read_words(input_files: Sequence[str], do_lower_case: bool = True,
                max_input_lines: int = 0) -> Iterator[list[str]]:
     """Per non-empty input line: its words as BasicTokenizer splits and normalizes them.
 
-    Lines are read by create_pretraining_data's reader (same "\\r" and UTF-8 rules).
+    Lines are read by create_pretraining_data's reader (the same "\\r" rule), except
+    that lines which are not UTF-8 are skipped and counted in a warning per file.
     """
     basic = tokenization.BasicTokenizer(do_lower_case=do_lower_case)
     n = 0
     for path in input_files:
-        for _, text in pretraining._decoded_lines(path):
-            if not text:
-                continue
-            n += 1
-            if n % 100000 == 0:
-                logging.info("Read %d lines", n)
-            yield basic.tokenize(text)
-            if max_input_lines and n >= max_input_lines:
-                return
+        invalid = 0
+        try:
+            for _, text in pretraining._decoded_lines(path, skip_invalid=True):
+                if text is None:
+                    invalid += 1
+                    continue
+                if not text:
+                    continue
+                n += 1
+                if n % 100000 == 0:
+                    logging.info("Read %d lines", n)
+                yield basic.tokenize(text)
+                if max_input_lines and n >= max_input_lines:
+                    return
+        finally:  # also when max_input_lines stops the read
+            if invalid:
+                logging.warning("%s: skipped %d lines that are not UTF-8 text", path, invalid)
 
 
 def learn_vocab(input_files: Sequence[str], vocab_size: int = 30522, do_lower_case: bool = True,

@@ -110,6 +110,20 @@ def test_bad_input_is_one_clear_line_and_no_file(tmp_path, content, args, messag
     assert sorted(p.name for p in tmp_path.iterdir()) == ([] if content is None else ["in.txt"])
 
 
+def test_lines_that_are_not_utf8_are_skipped_and_counted(tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_bytes(b"hello world\n\xff\xfe broken\nworld peace\n\xc3( also broken\n")
+    out = tmp_path / "vocab.txt"
+    r = run_script("create_vocab.py", f"--input_file={src}", f"--output_file={out}",
+                   "--vocab_size=40", "--num_unused=2")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert f"{src}: skipped 2 lines that are not UTF-8 text" in r.stderr
+    tokens = out.read_text(encoding="utf-8").splitlines()
+    # Only the valid lines' letters are learned: b, k and s appear in the broken lines alone.
+    assert {"h", "w", "p", "##d"} <= set(tokens)
+    assert not {"b", "k", "s", "##b", "##k", "##s", "("} & set(tokens)
+
+
 def test_write_is_atomic(tmp_path):
     out = tmp_path / "vocab.txt"
     out.write_text("old\n")

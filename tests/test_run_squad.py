@@ -20,12 +20,14 @@ def _results(path):
 
 @pytest.fixture(scope="module")
 def squad_v2_run(minilm, tmp_path_factory):
+    # 8 epochs (86 steps): at 5 the run is seed-fragile (best_f1 91.6 with cut batches off and
+    # 82.7 on at seed 12345, 39.8 and 94.2 at seed 7); at 8, seeds 12345, 7, 3 reach 97.9-99.7.
     out = tmp_path_factory.mktemp("squad_v2")
     r = run_script("run_squad.py", f"--init_checkpoint={minilm}", "--do_train", "--do_predict",
                    f"--train_file={TRAIN_V2}", f"--predict_file={TRAIN_V2}",
                    "--version_2_with_negative", "--tune_null_threshold", "--max_seq_length=128",
                    "--doc_stride=64", "--train_batch_size=16", "--learning_rate=1e-4",
-                   "--num_train_epochs=5", "--predict_batch_size=32", f"--output_dir={out}",
+                   "--num_train_epochs=8", "--predict_batch_size=32", f"--output_dir={out}",
                    timeout=1200)
     assert r.returncode == 0, r.stderr[-3000:]
     return out

@@ -21,7 +21,13 @@ Long texts are truncated exactly as the original does it: a pair loses one
 wordpiece at a time from the end of whichever side is longer (text_b on ties)
 until [CLS] a [SEP] b [SEP] fits max_seq_length; a single text keeps its first
 max_seq_length - 2 wordpieces. Nothing else is dropped; the number of truncated
-examples is logged.
+examples is logged. truncation="tail" keeps the last wordpieces instead and
+"head_tail" the first quarter (at most 128) and the rest from the end
+(`packing.keep`); a pair keeps the same number of wordpieces per side as "head".
+
+Multi-label examples (GenericProcessor(multi_label=True)) carry a tuple of
+labels; with multi_label=True the features hold them as a multi-hot
+label_ids [num_labels].
 
 GLUE test sets have no labels: their examples carry label None, which converts
 to label id 0, the id of the original's placeholder labels ("0", "contradiction").
@@ -378,6 +384,12 @@ class GenericProcessor(DataProcessor):
 
     The label list is `label_list` (in id order), or else the sorted distinct
     labels of the training file.
+
+    multi_label: each example carries a set of labels (zero or more): in TSV/CSV
+    a cell of labels separated by `label_delimiter` ("sports,tech"), in JSONL a
+    list (["sports", "tech"]; a string is split like a cell). Labels are
+    stripped, repeats dropped; an empty cell or [] is the empty set. The
+    example's label is then a tuple of label strings.
     """
 
     layout = "generic"
@@ -386,12 +398,17 @@ class GenericProcessor(DataProcessor):
                  text_b_column: str | int | None = None, label_column: str | int | None = None,
                  label_list: Sequence[str] | None = None, train_file: str | None = None,
                  dev_file: str | None = None, test_file: str | None = None,
-                 header: bool | None = None):
+                 header: bool | None = None, multi_label: bool = False,
+                 label_delimiter: str = ","):
         self.text_a_column = str("sentence" if text_a_column is None else text_a_column)
         self.text_b_column = None if text_b_column in (None, "") else str(text_b_column)
         self.label_column = str("label" if label_column is None else label_column)
         self.files = {"train": train_file, "dev": dev_file, "test": test_file}
         self.header = header
+        self.multi_label = bool(multi_label)
+        if self.multi_label and not label_delimiter:
+            raise UsageError("--label_delimiter must not be empty")
+        self.label_delimiter = label_delimiter
         self.labels = self._check_label_list(label_list) if label_list else None
         self._given_labels = bool(label_list)
         names = [c for c in self._columns() if not _is_index(c)]
@@ -426,10 +443,12 @@ class GenericProcessor(DataProcessor):
     def get_train_examples(self, data_dir):
         path = self.path(data_dir, "train")
         examples = self._read_file(path, "train")
-        seen = sorted({e.label for e in examples})
+        seen = sorted({label for e in examples for label in
+                       (e.label if self.multi_label else (e.label,))})
         if not self._given_labels:
             if len(seen) < 2:
-                raise DataError(f"{path}: every example has the label {seen[0]!r}; a classifier "
+                only = seen if self.multi_label else repr(seen[0])
+                raise DataError(f"{path}: every example has the label {only}; a classifier "
                                 "needs at least two labels (give label_list to name the others)")
             self.labels = tuple(seen)
             logging.info("Labels read from %s: %s", path, list(self.labels))
@@ -472,12 +491,13 @@ class GenericProcessor(DataProcessor):
             text_a = text_field(rec, self.text_a_column, path, line)
             text_b = text_field(rec, self.text_b_column, path, line) if self.text_b_column else None
             value = rec.get(self.label_column)
+            if self.multi_label:
+                label = self._label_set(value, path, line, label_optional)
+                examples.append(InputExample(f"{set_type}-{line}", text_a, text_b, label))
+                continue
             label = None if value is None else str(value).strip()
             if label:
-                if self.labels is not None and label not in self.labels:
-                    source = "label_list" if self._given_labels else "the training file's labels"
-                    raise DataError(f"{path}, line {line}: label {label!r} is not one of "
-                                    f"{list(self.labels)} ({source})")
+                self._check_known(label, path, line)
             elif not label_optional:
                 what = "an empty label" if label == "" else "no label"
                 raise DataError(f"{path}, line {line}: {what} (label_column "
@@ -488,6 +508,36 @@ class GenericProcessor(DataProcessor):
         if not examples:
             raise DataError(f"data file {path!r} has a header line but no examples")
         return examples
+
+    def _label_set(self, value: Any, path: str, line: int, optional: bool
+                   ) -> tuple[str, ...] | None:
+        """A multi-label cell (or JSON list) -> its labels in file order, repeats dropped."""
+        if value is None:
+            if optional:
+                return None
+            raise DataError(f"{path}, line {line}: no label (label_column "
+                            f"{self.label_column!r}); use an empty cell or [] for no labels")
+        if isinstance(value, list):
+            if any(isinstance(v, (list, dict)) or v is None for v in value):
+                raise DataError(f"{path}, line {line}: label_column {self.label_column!r} "
+                                f"holds {value!r}; expected a list of label strings")
+            parts = [str(v).strip() for v in value]
+        elif isinstance(value, dict):
+            raise DataError(f"{path}, line {line}: label_column {self.label_column!r} holds "
+                            f"{value!r}; expected a list of label strings")
+        else:
+            parts = [p.strip() for p in str(value).split(self.label_delimiter)]
+        labels = tuple(dict.fromkeys(p for p in parts if p))
+        for label in labels:
+            self._check_known(label, path, line)
+        return labels
+
+    def _check_known(self, label: str, path: str, line: int) -> None:
+        """An error naming the file, line and label when the label list lacks `label`."""
+        if self.labels is not None and label not in self.labels:
+            source = "label_list" if self._given_labels else "the training file's labels"
+            raise DataError(f"{path}, line {line}: label {label!r} is not one of "
+                            f"{list(self.labels)} ({source})")
 
 
 def read_records(path: str, columns: Sequence[str], header: bool | None = None,
@@ -582,7 +632,8 @@ TASKS: dict[str, type[DataProcessor]] = {
 }
 ALIASES = {"sst2": "sst-2", "stsb": "sts-b", "sts": "sts-b"}
 _GENERIC_OPTIONS = ("text_a_column", "text_b_column", "label_column", "label_list",
-                    "train_file", "dev_file", "test_file", "header")
+                    "train_file", "dev_file", "test_file", "header", "multi_label",
+                    "label_delimiter")
 
 
 def get_processor(task_name: str, **options) -> DataProcessor:
@@ -590,7 +641,8 @@ def get_processor(task_name: str, **options) -> DataProcessor:
 
     Options: language (XNLI; default "zh" as the original; ignored by other
     tasks), and for "generic": text_a_column, text_b_column, label_column,
-    label_list, train_file, dev_file, test_file, header (see GenericProcessor).
+    label_list, train_file, dev_file, test_file, header, multi_label,
+    label_delimiter (see GenericProcessor).
     Options whose value is None are ignored, so flags can be passed through.
     """
     name = (task_name or "").strip().lower()
@@ -616,17 +668,31 @@ def get_processor(task_name: str, **options) -> DataProcessor:
 # Features.
 
 def _pack(example: InputExample, max_seq_length: int,
-          tokenizer: tokenization.FullTokenizer) -> tuple[list[str], list[int], bool]:
+          tokenizer: tokenization.FullTokenizer, truncation: str = "head"
+          ) -> tuple[list[str], list[int], bool]:
     """(tokens, segment ids, whether anything was truncated), the original's layout."""
     tokens_a = tokenizer.tokenize(example.text_a)
     tokens_b = tokenizer.tokenize(example.text_b) if example.text_b else None
     if max_seq_length < (3 if tokens_b else 2):
         raise UsageError(f"max_seq_length={max_seq_length} cannot hold [CLS] and [SEP]"
                          f"{' twice' if tokens_b else ''}")
-    tokens, segment_ids = packing.pack_tokens(tokens_a, tokens_b, max_seq_length)
+    tokens, segment_ids = packing.pack_tokens(tokens_a, tokens_b, max_seq_length, truncation)
     # [CLS] a [SEP] (b [SEP]): anything missing from `tokens` was truncated.
     truncated = len(tokens) < len(tokens_a) + (len(tokens_b) + 3 if tokens_b else 2)
     return tokens, segment_ids, truncated
+
+
+def _multi_hot(example: InputExample, label_list: Sequence[str]) -> list[int]:
+    """[num_labels] 0/1: which of label_list the example carries (all 0 when unlabelled)."""
+    labels = example.label or ()
+    if isinstance(labels, str):
+        raise DataError(f"example {example.guid}: label {labels!r} is a string, but a "
+                        "multi-label example needs a list of labels")
+    unknown = [label for label in labels if label not in label_list]
+    if unknown:
+        raise DataError(f"example {example.guid}: label {unknown[0]!r} is not one of "
+                        f"{list(label_list)}")
+    return [int(label in labels) for label in label_list]
 
 
 def _label_id(example: InputExample, label_list: Sequence[str] | None) -> int | float:
@@ -643,7 +709,8 @@ def _label_id(example: InputExample, label_list: Sequence[str] | None) -> int | 
 
 def convert_single_example(ex_index: int, example: InputExample | PaddingInputExample,
                            label_list: Sequence[str] | None, max_seq_length: int,
-                           tokenizer: tokenization.FullTokenizer) -> dict[str, list]:
+                           tokenizer: tokenization.FullTokenizer, multi_label: bool = False,
+                           truncation: str = "head") -> dict[str, list]:
     """One example -> the original's features, as lists ready for `records.to_example`.
 
     Returns input_ids, input_mask, segment_ids (int, [max_seq_length], zero padded),
@@ -653,46 +720,56 @@ def convert_single_example(ex_index: int, example: InputExample | PaddingInputEx
       tokens:      [CLS] is this jack ##son ##ville ? [SEP] no it is not . [SEP] 0 ...
       segment_ids: 0     0  0    0    0     0       0 0     1  1  1  1   1 1     0 ...
       input_mask:  1 for every token, 0 for padding.
+    multi_label: label_ids is instead [num_labels], 1 for each label the example
+    carries. truncation: which wordpieces a long text keeps (`packing.keep`).
     """
-    return _convert(ex_index, example, label_list, max_seq_length, tokenizer)[0]
+    return _convert(ex_index, example, label_list, max_seq_length, tokenizer, multi_label,
+                    truncation)[0]
 
 
 def _convert(ex_index: int, example: InputExample | PaddingInputExample,
              label_list: Sequence[str] | None, max_seq_length: int,
-             tokenizer: tokenization.FullTokenizer) -> tuple[dict[str, list], bool]:
+             tokenizer: tokenization.FullTokenizer, multi_label: bool = False,
+             truncation: str = "head") -> tuple[dict[str, list], bool]:
     """(features, whether the texts were truncated)."""
     if isinstance(example, PaddingInputExample):
         zeros = [0] * max_seq_length
+        label = [0] * len(label_list) if multi_label else [0.0 if label_list is None else 0]
         return {"input_ids": zeros, "input_mask": list(zeros), "segment_ids": list(zeros),
-                "label_ids": [0.0 if label_list is None else 0], "is_real_example": [0]}, False
-    tokens, segment_ids, truncated = _pack(example, max_seq_length, tokenizer)
+                "label_ids": label, "is_real_example": [0]}, False
+    tokens, segment_ids, truncated = _pack(example, max_seq_length, tokenizer, truncation)
     features = packing.to_features(tokenizer, tokens, segment_ids, max_seq_length)
-    label = _label_id(example, label_list)
+    label = _multi_hot(example, label_list) if multi_label else _label_id(example, label_list)
     if ex_index < _NUM_LOGGED_EXAMPLES:
         logging.info("*** Example ***\nguid: %s\ntokens: %s\ninput_ids: %s\ninput_mask: %s\n"
                      "segment_ids: %s\nlabel: %s (id = %s)", example.guid, " ".join(tokens),
                      *(" ".join(map(str, features[k]))
                        for k in ("input_ids", "input_mask", "segment_ids")),
                      example.label, label)
-    return {**features, "label_ids": [label], "is_real_example": [1]}, truncated
+    label_ids = label if multi_label else [label]
+    return {**features, "label_ids": label_ids, "is_real_example": [1]}, truncated
 
 
 def convert_examples_to_features(examples: Sequence, label_list: Sequence[str] | None,
                                  max_seq_length: int,
-                                 tokenizer: tokenization.FullTokenizer) -> list[dict[str, list]]:
+                                 tokenizer: tokenization.FullTokenizer, multi_label: bool = False,
+                                 truncation: str = "head") -> list[dict[str, list]]:
     """`convert_single_example` over a list (in memory; see the file-based one for large sets)."""
-    return [convert_single_example(i, e, label_list, max_seq_length, tokenizer)
+    return [convert_single_example(i, e, label_list, max_seq_length, tokenizer, multi_label,
+                                   truncation)
             for i, e in enumerate(examples)]
 
 
-def _settings(label_list, max_seq_length: int, tokenizer) -> dict:
+def _settings(label_list, max_seq_length: int, tokenizer, multi_label: bool = False,
+              truncation: str = "head") -> dict:
     """What the features depend on besides the examples themselves."""
     vocab = getattr(tokenizer, "vocab", {})
     vocab_hash = hashlib.sha256("\n".join(f"{t}\t{i}" for t, i in vocab.items()).encode())
     return {"version": _FEATURES_VERSION, "max_seq_length": max_seq_length,
             "label_list": None if label_list is None else list(label_list),
             "do_lower_case": getattr(tokenizer, "do_lower_case", None),
-            "vocab_sha256": vocab_hash.hexdigest(), "vocab_size": len(vocab)}
+            "vocab_sha256": vocab_hash.hexdigest(), "vocab_size": len(vocab),
+            "multi_label": bool(multi_label), "truncation": truncation}
 
 
 def _examples_hash(examples: Sequence) -> str:
@@ -723,11 +800,13 @@ def _cached(output_file: str, sidecar: str, meta: dict) -> dict | None:
 def file_based_convert_examples_to_features(examples: Sequence, label_list: Sequence[str] | None,
                                             max_seq_length: int,
                                             tokenizer: tokenization.FullTokenizer,
-                                            output_file: str) -> int:
+                                            output_file: str, multi_label: bool = False,
+                                            truncation: str = "head") -> int:
     """Writes one tf.train.Example per example to `output_file`; returns how many.
 
     Features: input_ids, input_mask, segment_ids (int64 [max_seq_length]),
-    label_ids (int64 [1], float [1] when label_list is None: regression) and
+    label_ids (int64 [1], float [1] when label_list is None: regression; int64
+    [len(label_list)] multi-hot when multi_label) and
     is_real_example (int64 [1]); read them back with
     `records.dataset([output_file], name_to_features(max_seq_length, is_regression), ...)`.
 
@@ -740,7 +819,7 @@ def file_based_convert_examples_to_features(examples: Sequence, label_list: Sequ
     (say, written by the original) is always rebuilt, never trusted.
     """
     sidecar = output_file + ".json"
-    meta = {**_settings(label_list, max_seq_length, tokenizer),
+    meta = {**_settings(label_list, max_seq_length, tokenizer, multi_label, truncation),
             "num_examples": len(examples), "examples_sha256": _examples_hash(examples)}
     old = _cached(output_file, sidecar, meta)
     if old is not None:
@@ -756,7 +835,8 @@ def file_based_convert_examples_to_features(examples: Sequence, label_list: Sequ
         for i, example in enumerate(examples):
             if i % 10000 == 0 and i:
                 logging.info("Writing example %d of %d", i, len(examples))
-            features_, truncated = _convert(i, example, label_list, max_seq_length, tokenizer)
+            features_, truncated = _convert(i, example, label_list, max_seq_length, tokenizer,
+                                            multi_label, truncation)
             stats["real"] += isinstance(example, InputExample)
             stats["truncated"] += truncated
             yield features_
@@ -764,8 +844,9 @@ def file_based_convert_examples_to_features(examples: Sequence, label_list: Sequ
     count = records.write_examples(output_file, features())
     if stats["truncated"]:
         logging.warning("%d of %d examples in %s are longer than max_seq_length=%d wordpieces "
-                        "and were truncated (pairs: from the longer text, one wordpiece at a "
-                        "time)", stats["truncated"], stats["real"], output_file, max_seq_length)
+                        "and were truncated (truncation=%s; pairs: from the longer text, one "
+                        "wordpiece at a time)", stats["truncated"], stats["real"], output_file,
+                        max_seq_length, truncation)
     # For people reading the sidecar; not compared (the vocab's hash is).
     meta.update(vocab_file=getattr(tokenizer, "vocab_file", None), num_real_examples=stats["real"],
                 num_truncated=stats["truncated"], record_bytes=tf.io.gfile.stat(output_file).length)
@@ -773,10 +854,12 @@ def file_based_convert_examples_to_features(examples: Sequence, label_list: Sequ
     return count
 
 
-def name_to_features(max_seq_length: int, is_regression: bool = False) -> dict:
-    """Parsing spec of the classifier records, for `records.dataset` (label float if regression)."""
+def name_to_features(max_seq_length: int, is_regression: bool = False,
+                     multi_label_size: int | None = None) -> dict:
+    """Parsing spec of the classifier records, for `records.dataset` (label float if
+    regression; label_ids [multi_label_size] multi-hot for a multi-label task)."""
     return records.fixed_features({
         "input_ids": (max_seq_length, tf.int64), "input_mask": (max_seq_length, tf.int64),
         "segment_ids": (max_seq_length, tf.int64),
-        "label_ids": (1, tf.float32 if is_regression else tf.int64),
+        "label_ids": (multi_label_size or 1, tf.float32 if is_regression else tf.int64),
         "is_real_example": (1, tf.int64)})

@@ -7,6 +7,34 @@ from typing import Sequence
 from bert_tf.tokenization import FullTokenizer
 
 
+TRUNCATIONS = ("head", "tail", "head_tail")
+# head_tail keeps at most this many leading wordpieces (Sun et al. 2019, "How to
+# Fine-Tune BERT for Text Classification?": the first 128 and the last 382 of 512).
+HEAD_TAIL_HEAD = 128
+
+
+def keep(tokens: Sequence[str], n: int, truncation: str = "head") -> list:
+    """`n` of `tokens` (all of them if there are no more than n), chosen by `truncation`.
+
+    head: the first n (the original); tail: the last n; head_tail: the first
+    h = min(128, ceil(n / 4)) and the last n - h, so n = 510 (max_seq_length 512)
+    keeps the first 128 and the last 382 wordpieces, as Sun et al. 2019.
+    """
+    if truncation not in TRUNCATIONS:
+        raise ValueError(f"truncation={truncation!r}: expected one of {TRUNCATIONS}")
+    tokens = list(tokens)
+    if len(tokens) <= n:
+        return tokens
+    if n <= 0:
+        return []
+    if truncation == "head":
+        return tokens[:n]
+    if truncation == "tail":
+        return tokens[len(tokens) - n:]
+    head = min(HEAD_TAIL_HEAD, -(-n // 4))
+    return tokens[:head] + tokens[len(tokens) - (n - head):]
+
+
 def truncate_seq_pair(tokens_a: list, tokens_b: list, max_length: int) -> None:
     """Truncates in place, one token at a time from the end of the longer sequence.
 
@@ -18,8 +46,12 @@ def truncate_seq_pair(tokens_a: list, tokens_b: list, max_length: int) -> None:
 
 
 def pack_tokens(tokens_a: Sequence[str], tokens_b: Sequence[str] | None,
-                max_seq_length: int) -> tuple[list[str], list[int]]:
+                max_seq_length: int, truncation: str = "head") -> tuple[list[str], list[int]]:
     """[CLS] a [SEP] (b [SEP]) with segment ids 0 for a, 1 for b; truncated to fit.
+
+    How many wordpieces each side keeps is the original's rule (a pair loses one
+    at a time from the longer side); `truncation` (see `keep`) says which ones:
+    head, the original's, keeps each side's first.
 
     For example, with tokens_a = ["is", "this", "jack", "##son", "##ville", "?"] and
     tokens_b = ["no", "it", "is", "not", "."]:
@@ -29,8 +61,10 @@ def pack_tokens(tokens_a: Sequence[str], tokens_b: Sequence[str] | None,
     a, b = list(tokens_a), list(tokens_b or [])
     if tokens_b:
         truncate_seq_pair(a, b, max_seq_length - 3)
+        if truncation != "head":
+            a, b = keep(tokens_a, len(a), truncation), keep(tokens_b, len(b), truncation)
     else:
-        a = a[: max_seq_length - 2]
+        a = keep(a, max_seq_length - 2, truncation)
     tokens = ["[CLS]", *a, "[SEP]"]
     segment_ids = [0] * len(tokens)
     if b:

@@ -329,8 +329,8 @@ def name_to_features(max_seq_length: int, max_predictions_per_seq: int
 
 def pretraining_dataset(files: Sequence[str], max_seq_length: int, max_predictions_per_seq: int,
                         batch_size: int, is_training: bool, seed: int | None = None,
-                        input_context: tf.distribute.InputContext | None = None
-                        ) -> tf.data.Dataset:
+                        input_context: tf.distribute.InputContext | None = None,
+                        **padding) -> tf.data.Dataset:
     """Batches for run_pretraining, read as the original's input_fn reads them.
 
     Training reads files in parallel and shuffles; evaluation reads in order. Both
@@ -338,11 +338,12 @@ def pretraining_dataset(files: Sequence[str], max_seq_length: int, max_predictio
     fixed `max_eval_steps`). Yields int32 `input_word_ids`, `input_mask`,
     `input_type_ids` [batch_size, max_seq_length]; int32 `masked_lm_positions`,
     `masked_lm_ids` and float32 `masked_lm_weights` [batch_size, max_predictions_per_seq];
-    int32 `next_sentence_labels` [batch_size, 1].
+    int32 `next_sentence_labels` [batch_size, 1]. `padding`: records.dataset's
+    dynamic padding arguments (sequence_features=(records.ENCODER_INPUTS,), ...).
     """
     return records.dataset(list(files), name_to_features(max_seq_length, max_predictions_per_seq),
                            batch_size, is_training, drop_remainder=True, seed=seed,
-                           input_context=input_context, repeat=True)
+                           input_context=input_context, repeat=True, **padding)
 
 
 class InstanceEncoder:
@@ -470,11 +471,13 @@ def _lines(path: str, offset: int = 0) -> Iterator[tuple[int, bytes]]:
             yield pos, rest
 
 
-def _decoded_lines(path: str, offset: int = 0) -> Iterator[tuple[int, str]]:
+def _decoded_lines(path: str, offset: int = 0, skip_invalid: bool = False
+                   ) -> Iterator[tuple[int, str | None]]:
     """(byte offset, stripped text) per line, as the original reads them.
 
     The original reads through TF's line reader, which drops every "\\r" (not only
-    at line ends), and decodes UTF-8 strictly.
+    at line ends), and decodes UTF-8 strictly. With `skip_invalid` a line that is not
+    UTF-8 yields None as its text instead of stopping the read.
     """
     for lineno, (pos, raw) in enumerate(_lines(path, offset), 1):
         if b"\r" in raw:
@@ -482,6 +485,9 @@ def _decoded_lines(path: str, offset: int = 0) -> Iterator[tuple[int, str]]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
+            if skip_invalid:
+                yield pos, None
+                continue
             where = f"line {lineno}" if not offset else f"byte {pos}"
             raise UsageError(f"--input_file: {path!r} {where} is not UTF-8 text: {e}") from None
         yield pos, text.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from typing import Iterable, Iterator, Mapping, Sequence
 
@@ -13,6 +14,29 @@ from bert_tf.errors import DataError, UsageError
 # Record feature names (the original's) -> model input names (TF-Hub's).
 MODEL_INPUT_NAMES = {"input_ids": "input_word_ids", "input_mask": "input_mask",
                      "segment_ids": "input_type_ids"}
+
+
+# Training batches are cut to a multiple of this (--dynamic_padding): at most
+# max_seq_length / 16 shapes for tf.function and XLA to compile.
+BUCKET_MULTIPLE = 16
+# --group_by_length sorts windows of this many batches by length (Hugging Face's megabatches).
+LENGTH_WINDOW = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class PaddedGroup:
+    """Sequence features padded at the end to one length; `mask` is nonzero on real positions.
+
+    Names are the records' (the original's: input_ids, input_mask, segment_ids, ...).
+    Features indexed per prediction or per sentence (masked_lm_*, cls_positions) are
+    not sequence features: they hold positions, which stay valid when padding is cut.
+    """
+
+    mask: str
+    features: tuple[str, ...]
+
+
+ENCODER_INPUTS = PaddedGroup("input_mask", ("input_ids", "input_mask", "segment_ids"))
 
 
 class RecordError(DataError):
@@ -84,6 +108,57 @@ def _decode(records: tf.Tensor, name_to_features: Mapping) -> dict[str, tf.Tenso
     return out
 
 
+def real_lengths(mask: tf.Tensor) -> tf.Tensor:
+    """int32 [batch]: one past each row's last nonzero position of `mask` [batch, length]."""
+    positions = tf.range(1, tf.shape(mask)[1] + 1)
+    return tf.reduce_max(tf.where(tf.not_equal(mask, 0), positions[None, :], 0), axis=1)
+
+
+def bucket_length(used: tf.Tensor, full: tf.Tensor, multiple: int = BUCKET_MULTIPLE
+                  ) -> tf.Tensor:
+    """The length a batch runs at: `used` rounded up to a multiple of `multiple` (at
+    least one multiple), never beyond the padded length `full` (the same rule as
+    `bert_tf.inference.trimmed_length`, in graph ops)."""
+    used = tf.maximum(tf.cast(used, tf.int32), 1)
+    return tf.minimum(tf.cast(full, tf.int32), -(-used // multiple) * multiple)
+
+
+def trim_batch(batch: Mapping[str, tf.Tensor], groups: Sequence[PaddedGroup],
+               multiple: int = BUCKET_MULTIPLE) -> dict[str, tf.Tensor]:
+    """Cuts each group's features [batch, max_length] to the batch's longest real sequence,
+    rounded up by `bucket_length`; only padding at the end is removed.
+
+    `batch` holds model input names (`MODEL_INPUT_NAMES`) or record names.
+    """
+    out = dict(batch)
+    for group in groups:
+        mask = out[_model_name(group.mask, out)]
+        length = bucket_length(tf.reduce_max(real_lengths(mask)), tf.shape(mask)[1], multiple)
+        for name in group.features:
+            name = _model_name(name, out)
+            out[name] = out[name][:, :length]
+    return out
+
+
+def _model_name(name: str, batch: Mapping) -> str:
+    return name if name in batch else MODEL_INPUT_NAMES.get(name, name)
+
+
+def _length_grouped(batch: Mapping[str, tf.Tensor], groups: Sequence[PaddedGroup],
+                    batch_size: int, seed: tf.Tensor) -> dict[str, tf.Tensor]:
+    """A window of records [window * batch_size, ...] -> batches [window, batch_size, ...]
+    of rows sorted by real length (all groups' summed), the batches in an order drawn
+    from `seed` (stateless: the same after a resume)."""
+    total = tf.add_n([real_lengths(batch[_model_name(g.mask, batch)]) for g in groups])
+    order = tf.argsort(total, stable=True)
+    window = tf.shape(order)[0] // batch_size
+    batches = tf.argsort(tf.random.stateless_uniform([window], seed))
+    return {name: tf.gather(tf.reshape(tf.gather(t, order),
+                                       tf.concat([[window, batch_size], tf.shape(t)[1:]], 0)),
+                            batches)
+            for name, t in batch.items()}
+
+
 def check_files(files: Sequence[str]) -> None:
     """Clear errors for missing or empty record files before a pipeline is built."""
     if not files:
@@ -119,14 +194,25 @@ def reading(files: Sequence[str]) -> Iterator[None]:
 def dataset(files: Sequence[str], name_to_features: Mapping, batch_size: int, is_training: bool,
             drop_remainder: bool | None = None, shuffle_buffer: int = 100, seed: int | None = None,
             input_context: tf.distribute.InputContext | None = None,
-            repeat: bool | None = None) -> tf.data.Dataset:
+            repeat: bool | None = None, sequence_features: Sequence[PaddedGroup] = (),
+            dynamic_padding: bool = False, group_by_length: bool = False,
+            bucket_multiple: int = BUCKET_MULTIPLE) -> tf.data.Dataset:
     """Batches of decoded features from TFRecord files.
 
     Training reads files in parallel, repeats and shuffles (as the original's
     input_fn); evaluation reads in order, once, keeping the last partial batch.
     With `input_context` (tf.distribute) each input pipeline reads its own shard
     of the files, or of the records when there are fewer files than pipelines.
+
+    Each feature is [batch_size, length from `name_to_features`], unless
+    `dynamic_padding`: then every `sequence_features` group is cut to its batch's
+    longest real sequence rounded up to a multiple of `bucket_multiple` (the
+    length dimension becomes None). `group_by_length` (needs `sequence_features`)
+    sorts windows of LENGTH_WINDOW batches by real length before batching, as
+    Hugging Face's group_by_length: batches of similar lengths, so less padding.
     """
+    if group_by_length and not sequence_features:
+        raise ValueError("group_by_length needs the sequence_features whose lengths group")
     check_files(files)
     drop_remainder = is_training if drop_remainder is None else drop_remainder
     repeat = is_training if repeat is None else repeat
@@ -149,6 +235,18 @@ def dataset(files: Sequence[str], name_to_features: Mapping, batch_size: int, is
         d = d.repeat()
     if is_training and shuffle_buffer:
         d = d.shuffle(shuffle_buffer, seed=seed)
-    d = d.batch(batch_size, drop_remainder=drop_remainder)
-    d = d.map(lambda r: _decode(r, name_to_features), num_parallel_calls=tf.data.AUTOTUNE)
+    if group_by_length:
+        # Whole windows, each cut into batches of similar lengths; the batches of a window
+        # come in a random order so that lengths do not rise step after step.
+        d = d.batch(batch_size * LENGTH_WINDOW, drop_remainder=True).enumerate()
+        d = d.map(lambda i, r: _length_grouped(_decode(r, name_to_features), sequence_features,
+                                               batch_size, tf.stack([seed or 0, i])),
+                  num_parallel_calls=tf.data.AUTOTUNE)
+        d = d.unbatch()
+    else:
+        d = d.batch(batch_size, drop_remainder=drop_remainder)
+        d = d.map(lambda r: _decode(r, name_to_features), num_parallel_calls=tf.data.AUTOTUNE)
+    if dynamic_padding and sequence_features:
+        d = d.map(lambda b: trim_batch(b, sequence_features, bucket_multiple),
+                  num_parallel_calls=tf.data.AUTOTUNE)
     return d.prefetch(tf.data.AUTOTUNE)

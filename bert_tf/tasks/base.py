@@ -9,8 +9,9 @@ settings a run directory records for it. The runner calls, in order:
   validate()                  every check that needs no example featurized
   train_examples(), train_steps(examples), run_info()     (--do_train)
   predictor() / loss_fn(strategy), build_model(config)
-  train_records(examples), training_dataset(...), init_values()
-  evaluate(trainer), predict(trainer)
+  train_records(examples), training_dataset(...) (dynamic padding: padded_features),
+  init_values()
+  evaluate(trainer), predict(trainer), finish(trainer)
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Task:
     init_optimizer: bool = False
     # --vocab_file (or vocab.txt beside the checkpoint) is required.
     needs_vocab: bool = True
+    # The records' sequence features, grouped by the mask of their real positions:
+    # --dynamic_padding cuts each training batch's groups to their longest real sequence.
+    padded_features: tuple[records.PaddedGroup, ...] = (records.ENCODER_INPUTS,)
 
     def __init__(self, s: Settings, files: ModelFiles, info: RunInfo | None):
         self.s, self.files, self.info = s, files, info
@@ -131,10 +135,18 @@ class Task:
     def name_to_features(self, training: bool) -> dict:
         raise NotImplementedError
 
+    def padding_options(self) -> dict[str, Any]:
+        """records.dataset's dynamic padding arguments from --dynamic_padding and
+        --group_by_length (off when the settings lack them: fixed shapes, as the original)."""
+        return dict(sequence_features=self.padded_features,
+                    dynamic_padding=bool(self.s.get("dynamic_padding", False)),
+                    group_by_length=bool(self.s.get("group_by_length", False)))
+
     def training_dataset(self, files: list[str], batch_size: int,
-                         ctx: tf.distribute.InputContext) -> tf.data.Dataset:
+                         ctx: tf.distribute.InputContext | None = None) -> tf.data.Dataset:
+        """Training batches; see `padding_options` for their lengths."""
         return records.dataset(files, self.name_to_features(True), batch_size, is_training=True,
-                               seed=self.s.seed, input_context=ctx)
+                               seed=self.s.seed, input_context=ctx, **self.padding_options())
 
     def eval_dataset(self, path: str, batch_size: int) -> tf.data.Dataset:
         return records.dataset([path], self.name_to_features(False), batch_size,
@@ -162,6 +174,9 @@ class Task:
 
     def predict(self, trainer) -> None:
         raise NotImplementedError
+
+    def finish(self, trainer) -> None:
+        """The run's last step, after evaluate and predict (e.g. a closing warning)."""
 
     def write_eval_results(self, result: dict, name: str = "eval_results.txt") -> None:
         write_eval_results(self.s.output_dir, result, name)

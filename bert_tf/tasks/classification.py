@@ -1,4 +1,11 @@
-"""Sentence (pair) classification and regression: run_classifier.py (GLUE, XNLI, generic files)."""
+"""Sentence (pair) classification and regression: run_classifier.py (GLUE, XNLI, generic files).
+
+--multi_label (generic files only): each example carries a set of labels; the head
+has one sigmoid output per label, trained with binary cross entropy
+(`losses.multi_label_loss`), and a label is predicted when its probability is at or
+above --multi_label_threshold. Every run that trained or evaluated ends with a
+warning when it looks collapsed (`stability.collapse_warning`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ import keras
 import numpy as np
 from absl import logging
 
-from bert_tf import litert, losses, metrics, models
+from bert_tf import litert, losses, metrics, models, stability
 from bert_tf.data import classifier, records
 from bert_tf.errors import UsageError
 from bert_tf.io import atomic_open, sample_data
@@ -34,9 +41,11 @@ def demo_checkpoint() -> str:
 class ClassificationTask(Task):
     model_type = "classifier"
     recorded_flags = ("task_name", "data_dir", "xnli_language", *_COLUMNS, "label_list",
-                      "max_seq_length", "do_lower_case")
-    # GLUE's main metrics: MCC for CoLA, Pearson for STS-B, accuracy for the rest.
-    restart_metrics = ("mcc", "pearson", "eval_accuracy")
+                      "max_seq_length", "do_lower_case", "multi_label", "label_delimiter",
+                      "multi_label_threshold", "truncation")
+    # GLUE's main metrics: MCC for CoLA, Pearson for STS-B, accuracy for the rest;
+    # micro-F1 for a multi-label run.
+    restart_metrics = ("mcc", "pearson", "eval_micro_f1", "eval_accuracy")
 
     @classmethod
     def defaults(cls, values: dict[str, Any], given: set[str]) -> dict[str, Any]:
@@ -62,12 +71,26 @@ class ClassificationTask(Task):
         # Labels recorded by a GLUE run are the task's own; only a generic task takes a list.
         label_list = s.label_list if generic or s.origin.get("label_list") == "command line" \
             else None
+        if self.multi_label and not generic:
+            raise UsageError(f"--multi_label needs --task_name=generic; {s.task_name} has one "
+                             "label per example")
+        multi = dict(multi_label=True, label_delimiter=s.label_delimiter) \
+            if self.multi_label else {}
         self.processor = classifier.get_processor(
             s.task_name, language=s.xnli_language, text_a_column=s.text_a_column,
-            text_b_column=s.text_b_column, label_column=s.label_column, label_list=label_list)
+            text_b_column=s.text_b_column, label_column=s.label_column, label_list=label_list,
+            **multi)
         if s.get("litert_model") and s.do_train:
             raise UsageError("--litert_model evaluates an exported model; it cannot be combined "
                              "with --do_train")
+
+    @property
+    def multi_label(self) -> bool:
+        return bool(self.s.get("multi_label"))
+
+    @property
+    def truncation(self) -> str:
+        return self.s.get("truncation") or "head"
 
     def labels(self) -> list | None:
         """Label strings in id order (a generic task without a list: the training file's)."""
@@ -83,7 +106,7 @@ class ClassificationTask(Task):
         return models.BertClassifier(models.BertEncoder(config), self.num_labels)
 
     def loss_fn(self, strategy):
-        return losses.classification_loss
+        return losses.multi_label_loss if self.multi_label else losses.classification_loss
 
     def predictor(self):
         """--litert_model: a LiteRT model stands in for the Trainer in evaluate/predict."""
@@ -109,24 +132,28 @@ class ClassificationTask(Task):
     def write_features(self, examples, name: str) -> str:
         path = self.record_path(name)
         classifier.file_based_convert_examples_to_features(
-            examples, self.labels(), self.s.max_seq_length, self.tokenizer, path)
+            examples, self.labels(), self.s.max_seq_length, self.tokenizer, path,
+            self.multi_label, self.truncation)
         return path
 
     def train_records(self, examples) -> list[str]:
         return [self.write_features(examples, "train")]
 
     def name_to_features(self, training: bool) -> dict:
-        return classifier.name_to_features(self.s.max_seq_length, self.processor.is_regression)
+        return classifier.name_to_features(self.s.max_seq_length, self.processor.is_regression,
+                                           self.num_labels if self.multi_label else None)
 
     def _predict(self, trainer, examples, name: str, batch_size: int):
-        """(labels, logits) over the real examples."""
+        """(labels, logits) over the real examples: labels [n] ([n, num_labels] multi-hot
+        with --multi_label), logits [n, num_labels]."""
         path = self.write_features(examples, name)
         labels, logits = [], []
         with records.reading([path]):
             for batch, out in trainer.predict(self.eval_dataset(path, batch_size)):
-                labels.append(batch["label_ids"].reshape(-1))
+                labels.append(batch["label_ids"].reshape(len(batch["label_ids"]), -1))
                 logits.append(out["logits"])
-        return np.concatenate(labels), np.concatenate(logits)
+        labels = np.concatenate(labels)
+        return labels if self.multi_label else labels.reshape(-1), np.concatenate(logits)
 
     # -- evaluation and prediction -----------------------------------------------
 
@@ -134,8 +161,14 @@ class ClassificationTask(Task):
         s, results = self.s, {}
         for suffix, examples in self.processor.get_eval_sets(s.data_dir).items():
             labels, logits = self._predict(trainer, examples, "eval" + suffix, s.eval_batch_size)
-            result = metrics.classifier_eval_results(s.task_name, labels, logits,
-                                                     s.eval_batch_size)
+            if self.multi_label:
+                result = metrics.multi_label_eval_results(
+                    labels, logits, s.eval_batch_size, s.multi_label_threshold, self.labels())
+            else:
+                result = metrics.classifier_eval_results(s.task_name, labels, logits,
+                                                         s.eval_batch_size)
+            if suffix == "":
+                self._dev = (labels, self._predicted(logits))
             result["global_step"] = trainer.global_step
             self.write_eval_results(result, f"eval_results{suffix}.txt")
             results[suffix] = result
@@ -144,21 +177,49 @@ class ClassificationTask(Task):
                   f"after {trainer.global_step} steps; outputs in {s.output_dir}")
         return results
 
+    def _predicted(self, logits: np.ndarray) -> np.ndarray | None:
+        """Class ids [n], multi-hot [n, num_labels] (--multi_label), None for regression."""
+        if self.multi_label:
+            return metrics.multi_label_predictions(logits, self.s.multi_label_threshold)
+        return None if self.processor.is_regression else logits.argmax(-1)
+
     def predict(self, trainer) -> None:
+        """test_results.tsv: a row of class probabilities (sigmoid per label with
+        --multi_label; the score for regression) per example; test_predictions.tsv: the
+        predicted label (--multi_label: the labels joined by --label_delimiter)."""
         s, labels = self.s, self.labels()
         for suffix, examples in self.processor.get_test_sets(s.data_dir).items():
             _, logits = self._predict(trainer, examples, "predict" + suffix, s.predict_batch_size)
-            rows = logits if labels is None else _softmax(logits)
+            if self.multi_label:
+                rows = metrics.sigmoid(logits)
+            else:
+                rows = logits if labels is None else _softmax(logits)
+            predicted = self._predicted(logits)
             with atomic_open(os.path.join(s.output_dir, f"test_results{suffix}.tsv")) as f:
                 for row in rows:
                     f.write("\t".join(str(p) for p in row) + "\n")
             with atomic_open(os.path.join(s.output_dir, f"test_predictions{suffix}.tsv")) as f:
                 f.write("guid\tprediction\ttext_a\ttext_b\n")
-                for example, row in zip(examples, rows):
-                    label = f"{row[0]:.4f}" if labels is None else labels[int(np.argmax(row))]
+                for i, (example, row) in enumerate(zip(examples, rows)):
+                    if labels is None:
+                        label = f"{row[0]:.4f}"
+                    elif self.multi_label:
+                        label = s.label_delimiter.join(
+                            labels[k] for k in np.flatnonzero(predicted[i]))
+                    else:
+                        label = labels[int(predicted[i])]
                     f.write(f"{example.guid}\t{label}\t{example.text_a}\t"
                             f"{example.text_b or ''}\n")
             logging.info("Wrote %d predictions to test_results%s.tsv", len(rows), suffix)
+
+    def finish(self, trainer) -> None:
+        """Ends the run with a warning naming the remedy flags if it looks collapsed."""
+        dev = getattr(self, "_dev", None)
+        warning = stability.collapse_warning(
+            *(dev if dev is not None and dev[1] is not None else (None, None)),
+            loss_history=getattr(trainer, "loss_history", ()), label_names=self.labels())
+        if warning:
+            logging.warning("%s", warning)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -77,7 +77,11 @@ class DistillationTask(ClassificationTask):
     def validate(self) -> None:
         super().validate()
         s = self.s
-        teacher_labels = load_teacher_info(s.teacher_dir).labels
+        teacher = load_teacher_info(s.teacher_dir)
+        if teacher.get("multi_label"):
+            raise UsageError(f"--teacher_dir={s.teacher_dir} is a --multi_label classifier; "
+                             "run_distillation distils single-label (softmax) classifiers")
+        teacher_labels = teacher.labels
         distillation.check_settings(s.kd_weight, s.temperature, s.hidden_weight)
         self.teacher_config = BertConfig.from_json_file(os.path.join(s.teacher_dir,
                                                                      "bert_config.json"))

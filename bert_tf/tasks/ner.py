@@ -18,6 +18,8 @@ class NerTask(Task):
     model_type = "ner"
     recorded_flags = ("data_dir", "label_list", "max_seq_length", "do_lower_case")
     restart_metrics = ("eval_f1",)
+    padded_features = (records.PaddedGroup("input_mask", ("input_ids", "input_mask", "segment_ids",
+                                                          "label_ids", "label_weights")),)
 
     def _file(self, flag: str, split: str) -> str:
         return self.data_file(flag, split, ner.find_split_file)

@@ -46,11 +46,13 @@ class PretrainingTask(Task):
     def train_records(self, examples) -> list[str]:
         return self.input_files
 
-    def training_dataset(self, files, batch_size, ctx) -> tf.data.Dataset:
+    def training_dataset(self, files, batch_size, ctx=None) -> tf.data.Dataset:
+        # Only input_ids/input_mask/segment_ids are cut (padded_features): masked_lm_* are
+        # per prediction, and their positions point at real tokens, which trimming keeps.
         return pretraining.pretraining_dataset(files, self.s.max_seq_length,
                                                self.s.max_predictions_per_seq, batch_size,
                                                is_training=True, seed=self.s.seed,
-                                               input_context=ctx)
+                                               input_context=ctx, **self.padding_options())
 
     def build_model(self, config) -> keras.Model:
         return models.BertPretrainer(models.BertEncoder(config))

@@ -21,6 +21,10 @@ class Seq2SeqTask(Task):
     model_type = "seq2seq"
     recorded_flags = ("do_lower_case", "source_column", "target_column", "max_source_length",
                       "max_target_length", "max_decode_length", "decoder_init")
+    # Source and target are cut separately, each to its own longest real sequence.
+    padded_features = (records.ENCODER_INPUTS,
+                       records.PaddedGroup("target_mask", ("decoder_input_ids", "target_ids",
+                                                           "target_mask")))
 
     def validate(self) -> None:
         self.require_files(("do_train", "train_file"), ("do_eval", "eval_file"),

@@ -49,7 +49,8 @@ class SquadTask(Task):
         return models.BertSpanLabeler(models.BertEncoder(config))
 
     def loss_fn(self, strategy):
-        return losses.span_loss
+        # Cut batches have no padding positions for the softmax: mask them at any length.
+        return losses.masked_span_loss if self.s.get("dynamic_padding") else losses.span_loss
 
     def evaluates_or_predicts(self) -> bool:
         return bool(self.s.do_predict)
