@@ -121,7 +121,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         train, test = data(args, tmp)
-        refs = [t for _, t in read(test)]
+        refs, num_train = [t for _, t in read(test)], len(read(train))
         for seed in args.seeds:
             for system in args.systems:
                 out = os.path.join(tmp, f"{system}-{seed}")
@@ -134,7 +134,7 @@ def main() -> None:
                        "wall_s": round(res["wall_s"], 1)}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-    print(f"\n{args.set}: {len(read(train))} train pairs, {len(refs)} test, batch {args.batch}, "
+    print(f"\n{args.set}: {num_train} train pairs, {len(refs)} test, batch {args.batch}, "
           f"epochs {args.epochs}, lr {args.lr}, beam {args.beam}, extra {args.extra}")
     for system in args.systems:
         b = [r["bleu"] for r in rows if r["system"] == system]
