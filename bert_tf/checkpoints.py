@@ -56,12 +56,11 @@ _LAYER_NAMES = {
     "output/LayerNorm/beta": "output_layer_norm.beta",
 }
 
-# A bert2bert decoder (`BertSeq2Seq`): its own embeddings (bert2rnd's word table is
-# the encoder's, listed once under the encoder's name), blocks under `decoder/layer_{i}/` with BERT's layer names plus the new
+# A bert2bert decoder (`BertSeq2Seq`): its own embeddings (the word table is the
+# encoder's), blocks under `decoder/layer_{i}/` with BERT's layer names plus the new
 # cross-attention (named as Hugging Face's bert2bert, `crossattention`), and the
 # output layer under the original MLM head's names.
 _DECODER_NAMES = {
-    "decoder/embeddings/word_embeddings": "decoder_embeddings.word_embeddings",
     "decoder/embeddings/token_type_embeddings": "decoder_embeddings.token_type_embeddings",
     "decoder/embeddings/position_embeddings": "decoder_embeddings.position_embeddings",
     "decoder/embeddings/LayerNorm/gamma": "decoder_embeddings.layer_norm.gamma",

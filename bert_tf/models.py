@@ -212,21 +212,18 @@ DECODER_INITS = ("bert", "shared", "random")
 class BertSeq2Seq(_TaskModel):
     """bert2bert (Rothe et al., TACL 2020): the BERT encoder and a BERT-shaped decoder.
 
-    The decoder embeds the target with its word table (the output projection uses
-    it too, after the `cls/predictions` transform and with its output bias), then
-    runs `num_hidden_layers` `DecoderBlock`s: causal self-attention, cross-attention
-    over the encoder output, feed-forward.
+    The decoder embeds the target with the encoder's word table (tied; the output
+    projection uses it too, after the `cls/predictions` transform and with its
+    output bias), then runs `num_hidden_layers` `DecoderBlock`s: causal
+    self-attention, cross-attention over the encoder output, feed-forward.
 
     decoder_init:
-      "bert"   (bert2bert) the decoder's word/position/type embeddings, LayerNorm
-               and blocks are its own variables, warm-started from the same BERT
-               checkpoint as the encoder (`decoder/embeddings/word_embeddings`: a
-               copy of the encoder's table, then trained apart from it); only
-               cross-attention starts random.
+      "bert"   (bert2bert) the decoder's position/type embeddings, LayerNorm and
+               blocks are its own variables, warm-started from the same BERT
+               checkpoint as the encoder; only cross-attention starts random.
       "shared" (bertShare) the decoder uses the encoder's embeddings and block
                variables; only cross-attention is its own.
-      "random" (bert2rnd) the decoder's own variables start random; its word
-               table (input and output) is the encoder's.
+      "random" (bert2rnd) the decoder's own variables start random.
 
     target_vocab: token ids the decoder may output (run_seq2seq passes the training
       targets' wordpieces); the others' logits are -10000 (`MaskedLMHead` output_ids).
@@ -247,17 +244,10 @@ class BertSeq2Seq(_TaskModel):
         inputs["decoder_input_ids"] = keras.Input(shape=(None,), dtype="int32",
                                                   name="decoder_input_ids")
         shared = decoder_init == "shared"
-        # bert2bert: the decoder's word table is its own (a copy of BERT's at warm
-        # start), tied to its output layer only, as Hugging Face's EncoderDecoderModel.
-        # Tied to the encoder's too, the softmax gradient (p_i * h on every row) reached
-        # the source embeddings; Adam scales those tiny gradients up to ~lr per element
-        # per step, so every source word drifted along one shared direction and a full-
-        # vocabulary decoder stopped reading the source (BLEU ~1, tests/test_seq2seq.py).
         embeddings = encoder.embeddings if shared else BertEmbeddings(
             cfg.vocab_size, cfg.hidden_size, cfg.max_position_embeddings, cfg.type_vocab_size,
             cfg.hidden_dropout_prob, cfg.initializer_range,
-            shared_word_embeddings=encoder.embeddings if decoder_init == "random" else None,
-            name="decoder_embeddings")
+            shared_word_embeddings=encoder.embeddings, name="decoder_embeddings")
         blocks = [
             DecoderBlock(cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size,
                          cfg.hidden_act, cfg.hidden_dropout_prob,
@@ -265,7 +255,7 @@ class BertSeq2Seq(_TaskModel):
                          shared=encoder.transformer_layers[i] if shared else None,
                          name=f"decoder_layer_{i}")
             for i in range(cfg.num_hidden_layers)]
-        head = MaskedLMHead(embeddings, cfg.hidden_act, cfg.initializer_range,
+        head = MaskedLMHead(encoder.embeddings, cfg.hidden_act, cfg.initializer_range,
                             output_ids=target_vocab, name="predictions")
         source = encoder({k: inputs[k] for k in INPUT_NAMES})["sequence_output"]
         target = inputs["decoder_input_ids"]

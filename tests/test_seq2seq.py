@@ -88,14 +88,8 @@ def test_tf1_names_and_bertshare_ties(cfg):
     assert "decoder/layer_0/attention/self/key/bias" in names
     assert "decoder/embeddings/position_embeddings" in names
     assert "cls/predictions/output_bias" in names
-    # bert2bert: the decoder's word table (input and output) is its own.
-    assert "decoder/embeddings/word_embeddings" in names
-    model = _model(cfg, "bert")
-    assert model.lm_head.embeddings is model.decoder_embeddings
-    assert model.decoder_embeddings.word_embeddings is not model.encoder.embeddings.word_embeddings
-    # bert2rnd: one word table for encoder, decoder and output, saved once.
-    rnd = checkpoints.tf1_variables(_model(cfg, "random"))
-    assert not any(n.startswith("decoder/") and "word_embeddings" in n for n in rnd)
+    # Words are tied: one table for encoder, decoder and output.
+    assert not any(n.startswith("decoder/") and "word_embeddings" in n for n in names)
     shared = _model(cfg, "shared")
     shared_names = checkpoints.tf1_variables(shared)
     assert not [n for n in shared_names if n.startswith("decoder/")
@@ -123,8 +117,6 @@ def test_warm_start_from_bert_and_round_trip(cfg, tmp_path):
         if mode == "bert":
             np.testing.assert_array_equal(model.decoder_embeddings.position_embeddings,
                                           values["bert/embeddings/position_embeddings"])
-            np.testing.assert_array_equal(model.decoder_embeddings.word_embeddings,
-                                          values["bert/embeddings/word_embeddings"])
     with pytest.raises(checkpoints.CheckpointError, match="crossattention"):
         checkpoints.load_weights(_model(cfg), prefix)  # predicting needs a trained decoder
     # A fine-tuned model written under the TF1 names comes back exactly.
@@ -137,45 +129,6 @@ def test_warm_start_from_bert_and_round_trip(cfg, tmp_path):
     bigger = cfg.__class__(**{**cfg.to_dict(), "intermediate_size": 96})
     with pytest.raises(checkpoints.CheckpointError, match="shape mismatch"):
         checkpoints.load_weights(_model(bigger), saved)
-
-
-def test_output_softmax_does_not_move_the_source_embeddings(cfg):
-    """The full-vocabulary loss gives every row of the output table a gradient
-    (p_i * h). Those rows are the decoder's own, so the encoder's word table gets
-    gradient only on the source's words: a word that appears in no source keeps
-    its embedding. (Tied to the encoder's table, Adam scaled those tiny gradients
-    to ~lr per element per step, moving every source word along one direction,
-    and run_seq2seq --target_vocab=all reached BLEU ~1 on data/translation.)"""
-    model = _model(cfg, "bert")
-    x = _inputs(cfg)
-    targets = np.roll(x["decoder_input_ids"], -1, axis=1)
-    batch = {**x, "target_ids": targets, "target_mask": np.ones_like(targets)}
-    with tf.GradientTape() as tape:
-        loss = losses.seq2seq_loss()(model, batch, True)
-    table = model.encoder.embeddings.word_embeddings
-    decoder_table = model.decoder_embeddings.word_embeddings
-    grad, decoder_grad = tape.gradient(loss, [table, decoder_table])
-    rows = np.abs(tf.convert_to_tensor(grad).numpy()).sum(-1)
-    in_source = np.zeros(cfg.vocab_size, bool)
-    in_source[x["input_word_ids"][x["input_mask"] > 0]] = True
-    assert (rows[~in_source] == 0).all() and (rows[in_source] > 0).all()
-    # The output table itself learns over the whole vocabulary.
-    assert (np.abs(tf.convert_to_tensor(decoder_grad).numpy()).sum(-1) > 0).all()
-
-
-def test_a_tied_table_checkpoint_loads_into_the_decoder_table(cfg, tmp_path):
-    """Runs saved before the decoder had its own word table (tied to the encoder's)
-    restore with the decoder table copied from the encoder's: the same outputs."""
-    model = _model(cfg, "bert", seed=3)
-    values = {n: v.numpy() for n, v in checkpoints.tf1_variables(model).items()}
-    values["decoder/embeddings/word_embeddings"] = values["bert/embeddings/word_embeddings"]
-    checkpoints.load_weights(model, values)
-    x = _inputs(cfg)
-    expected = model(x, training=False)["logits"].numpy()
-    old = {n: v for n, v in values.items() if n != "decoder/embeddings/word_embeddings"}
-    fresh = _model(cfg, "bert", seed=4)
-    checkpoints.load_weights(fresh, old)
-    np.testing.assert_array_equal(fresh(x, training=False)["logits"], expected)
 
 
 def _toy_step(vocab: int, width: int, length: int, eos_penalty: float = 0.0, seed: int = 0):
