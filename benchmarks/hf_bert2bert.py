@@ -29,6 +29,50 @@ def read(path):
     return [(r[0], r[1]) for r in rows[1:]]
 
 
+def opt_for(model, lr=1e-4):
+    """AdamW as Seq2SeqTrainer's: weight decay 0.01, none on biases and LayerNorm."""
+    no_decay = ("bias", "LayerNorm.weight")
+    named = list(model.named_parameters())
+    return torch.optim.AdamW([
+        {"params": [q for n, q in named if not any(x in n for x in no_decay)], "weight_decay": 0.01},
+        {"params": [q for n, q in named if any(x in n for x in no_decay)], "weight_decay": 0.0}],
+        lr=lr)
+
+
+def profile(model, opt, batch, a):
+    """Median seconds of forward, forward+backward and the whole step, interleaved rounds."""
+    ids, mask, labels = batch
+    model.train()
+
+    def forward():
+        with torch.no_grad():
+            return model(input_ids=ids, attention_mask=mask, labels=labels).loss
+
+    def backward():
+        model.zero_grad()
+        model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
+
+    def step():
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+
+    fns = {"forward": forward, "forward+backward": backward, "whole step": step}
+    times = {k: [] for k in fns}
+    for f in fns.values():
+        f(), f()
+    order = list(fns)
+    for _ in range(a.repeats):
+        random.shuffle(order)
+        for k in order:
+            t = time.perf_counter()
+            fns[k]()
+            times[k].append(time.perf_counter() - t)
+    json.dump({k: float(np.median(v)) for k, v in times.items()}, open(a.out, "w"))
+
+
 def main():
     p = argparse.ArgumentParser()
     for name in ("model_dir", "train", "test", "out"):
@@ -41,6 +85,9 @@ def main():
     p.add_argument("--max_target_length", type=int, default=32)
     p.add_argument("--beam", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--profile", action="store_true", help="time forward, forward+backward and "
+                   "the whole step on the first batch (padded to the max lengths) instead")
+    p.add_argument("--repeats", type=int, default=7)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     random.seed(a.seed), np.random.seed(a.seed), torch.manual_seed(a.seed)
@@ -58,22 +105,20 @@ def main():
         return src, tgt
     src, tgt = encode(train)
 
-    def collate(idx):  # dynamic padding to the batch's longest
+    def collate(idx, S=None, T=None):  # dynamic padding to the batch's longest
         s = [src[i] for i in idx]
         t = [tgt[i] for i in idx]
-        S, T = max(map(len, s)), max(map(len, t))
+        S, T = S or max(map(len, s)), T or max(map(len, t))
         ids = torch.tensor([x + [0] * (S - len(x)) for x in s])
         labels = torch.tensor([x + [-100] * (T - len(x)) for x in t])
         return ids, (ids > 0).long(), labels
 
+    if a.profile:
+        return profile(model, opt_for(model), collate(range(a.batch), a.max_source_length,
+                                                      a.max_target_length), a)
     steps_per_epoch = -(-len(train) // a.batch)
     total = int(round(a.epochs * steps_per_epoch))
-    no_decay = ("bias", "LayerNorm.weight")
-    named = list(model.named_parameters())
-    opt = torch.optim.AdamW([
-        {"params": [q for n, q in named if not any(x in n for x in no_decay)], "weight_decay": 0.01},
-        {"params": [q for n, q in named if any(x in n for x in no_decay)], "weight_decay": 0.0}],
-        lr=a.lr)
+    opt = opt_for(model, a.lr)
     sched = get_linear_schedule_with_warmup(opt, 0, total)
     model.train()
     rng = np.random.RandomState(a.seed)
