@@ -10,6 +10,8 @@ the same test sources with beam 4; BLEU is the same sacreBLEU call
   translation     data/translation (train.tsv, test.tsv)
   compositional   benchmarks/compositional_pairs.py: its own lexicon and reordering
                   rules, adjective-noun combinations held out of training in test
+  headlines       data/summarization/headlines_{train,test}.tsv, scored with ROUGE
+                  (rouge-score, bert_tf.text_metrics.rouge) instead of BLEU
 The Hugging Face side runs as a subprocess (benchmarks/hf_bert2bert.py) in a Python
 with torch and transformers (--hf_python; the `bench` extra), so this harness itself
 needs neither. Training examples/s: run_seq2seq's logged rate (after its first
@@ -39,6 +41,16 @@ sys.path.insert(0, HERE)
 from bert_tf import text_metrics  # noqa: E402
 
 
+SETS = {"translation": ("translation", ""), "headlines": ("summarization", "headlines_")}
+
+
+def scores(set_name: str, hypotheses: list[str], references: list[str]) -> dict[str, float]:
+    if set_name == "headlines":
+        r = text_metrics.rouge(hypotheses, references, bootstrap_samples=10)
+        return {k: round(r[k], 2) for k in ("rouge1", "rouge2", "rougeLsum")}
+    return {"bleu": round(text_metrics.bleu(hypotheses, references)["bleu"], 2)}
+
+
 def read(path: str) -> list[tuple[str, str]]:
     with open(path, encoding="utf-8") as f:
         rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
@@ -51,9 +63,10 @@ def write(path: str, pairs) -> None:
 
 
 def data(args, tmp: str) -> tuple[str, str]:
-    if args.set == "translation":
-        train = read(os.path.join(REPO, "data", "translation", "train.tsv"))
-        test = read(os.path.join(REPO, "data", "translation", "test.tsv"))
+    if args.set in SETS:
+        folder, prefix = SETS[args.set]
+        train = read(os.path.join(REPO, "data", folder, f"{prefix}train.tsv"))
+        test = read(os.path.join(REPO, "data", folder, f"{prefix}test.tsv"))
     else:
         import compositional_pairs
         train, test = compositional_pairs.build()
@@ -101,7 +114,7 @@ def run_hf(args, model_dir: str, train: str, test: str, seed: int, out: str) -> 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--set", choices=["translation", "compositional"], default="translation")
+    p.add_argument("--set", choices=[*SETS, "compositional"], default="translation")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--batch", type=int, default=32)
@@ -128,19 +141,20 @@ def main() -> None:
                 os.makedirs(out, exist_ok=True)
                 run = run_bert_tf if system == "run_seq2seq" else run_hf
                 res = run(args, model_dir, train, test, seed, out)
-                bleu = text_metrics.bleu(res["hypotheses"], refs)["bleu"]
-                row = {"system": system, "seed": seed, "bleu": round(bleu, 2),
+                row = {"system": system, "seed": seed,
+                       **scores(args.set, res["hypotheses"], refs),
                        "examples_per_s": round(res["examples_per_s"], 2),
                        "wall_s": round(res["wall_s"], 1)}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     print(f"\n{args.set}: {num_train} train pairs, {len(refs)} test, batch {args.batch}, "
           f"epochs {args.epochs}, lr {args.lr}, beam {args.beam}, extra {args.extra}")
+    metrics = [k for k in rows[0] if k not in ("system", "seed", "wall_s")]
     for system in args.systems:
-        b = [r["bleu"] for r in rows if r["system"] == system]
-        e = [r["examples_per_s"] for r in rows if r["system"] == system]
-        print(f"{system:12s} BLEU {np.mean(b):6.2f} [{min(b):.2f}, {max(b):.2f}]  "
-              f"examples/s {np.mean(e):6.2f} [{min(e):.2f}, {max(e):.2f}]  (n={len(b)})")
+        mine = [r for r in rows if r["system"] == system]
+        print(f"{system:12s} " + "  ".join(
+            f"{k} {np.mean(v):6.2f} [{min(v):.2f}, {max(v):.2f}]"
+            for k in metrics for v in [[r[k] for r in mine]]) + f"  (n={len(mine)})")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
