@@ -13,8 +13,8 @@ the same test sources with beam 4; BLEU is the same sacreBLEU call
   headlines       data/summarization/headlines_{train,test}.tsv, scored with ROUGE
                   (rouge-score, bert_tf.text_metrics.rouge) instead of BLEU
 The Hugging Face side runs as a subprocess (benchmarks/hf_bert2bert.py) in a Python
-with torch and transformers (--hf_python, default this one; the `bench-hf` extra), so this harness itself
-needs neither. Training examples/s: run_seq2seq's logged rate (after its first
+with torch and transformers (--hf_python, default this one: the `bench-hf` extra), so
+bert_tf itself needs neither. Training examples/s: run_seq2seq's logged rate (after its first
 interval) and Hugging Face's steps after the first. Prints one row per system and
 seed, then mean and spread (min-max) per system.
 """
