@@ -41,6 +41,9 @@ def corpus(path: pathlib.Path, mb: float) -> None:
                 break
         if size >= limit:
             break
+    if size < limit:  # site-packages docs are ~17 MB here: say so rather than time a smaller corpus
+        print(f"warning: only {size / 2**20:.1f} MB of .rst/.md/.txt text installed; the "
+              f"{mb:g} MB corpus is that size", file=sys.stderr)
     path.write_text("\n".join(out)[:limit], encoding="utf-8", errors="ignore")
 
 
