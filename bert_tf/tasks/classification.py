@@ -181,7 +181,8 @@ class ClassificationTask(Task):
             for batch, out in trainer.predict(self.eval_dataset(path, batch_size)):
                 labels.append(batch["label_ids"].reshape(len(batch["label_ids"]), -1))
                 logits.append(out["logits"])
-                doc_index.append(batch.get("doc_index", np.zeros([0, 1], np.int64)))
+                if self.doc_stride:
+                    doc_index.append(batch["doc_index"])
         labels, logits = np.concatenate(labels), np.concatenate(logits)
         self._num_windows = len(logits)
         if self.doc_stride:
