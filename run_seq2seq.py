@@ -38,6 +38,10 @@ flags.DEFINE_enum("decoder_init", None, list(models.DECODER_INITS),
                   "bert: decoder warm-started from the checkpoint (bert2bert); shared: the "
                   "decoder uses the encoder's weights (bertShare); random: decoder from scratch "
                   "(bert2rnd). Default: the run's own (run_info.json), else bert.")
+flags.DEFINE_enum("decoder_word_table", None, list(models.DECODER_WORD_TABLES),
+                  "(new) encoder: the decoder embeds and predicts with the encoder's word table; "
+                  "own: a copy of its own, warm-started from the same checkpoint (Hugging Face's "
+                  "EncoderDecoderModel). Default: the run's own (run_info.json), else encoder.")
 flags.DEFINE_enum("target_vocab", "train", ["train", "all"],
                   "(new) train: the decoder outputs only wordpieces that occur in the training "
                   "targets (plus [SEP]); with BERT's 30k-word softmax a small data set otherwise "

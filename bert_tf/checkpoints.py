@@ -57,10 +57,11 @@ _LAYER_NAMES = {
 }
 
 # A bert2bert decoder (`BertSeq2Seq`): its own embeddings (the word table is the
-# encoder's), blocks under `decoder/layer_{i}/` with BERT's layer names plus the new
+# encoder's unless --decoder_word_table=own), blocks under `decoder/layer_{i}/` with BERT's layer names plus the new
 # cross-attention (named as Hugging Face's bert2bert, `crossattention`), and the
 # output layer under the original MLM head's names.
 _DECODER_NAMES = {
+    "decoder/embeddings/word_embeddings": "decoder_embeddings.word_embeddings",
     "decoder/embeddings/token_type_embeddings": "decoder_embeddings.token_type_embeddings",
     "decoder/embeddings/position_embeddings": "decoder_embeddings.position_embeddings",
     "decoder/embeddings/LayerNorm/gamma": "decoder_embeddings.layer_norm.gamma",
@@ -123,7 +124,7 @@ _HEAD_NAMES: dict[type, dict[str, str] | Callable[..., dict[str, str]]] = {
 # `distillation/` holds run_distillation's hidden-state projections (training only).
 _SKIPPED = re.compile(
     r"(/adam_[mv]$|^global_step$|^cls/|^output_(weights|bias)$|/(Momentum|Adam|Adam_1)$"
-    r"|^distillation/"
+    r"|^distillation/|^bert_tf/rng_state_"  # the Trainer restores its own dropout RNG states
     r"|^(loss_scale|good_steps|current_loss_scale)$|^_CHECKPOINTABLE_OBJECT_GRAPH$)")
 
 # Variables a pretrained BERT checkpoint lacks: task heads and a new decoder.

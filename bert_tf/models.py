@@ -206,16 +206,17 @@ class BertTokenTagger(_TaskModel):
 
 
 DECODER_INITS = ("bert", "shared", "random")
+DECODER_WORD_TABLES = ("encoder", "own")
 
 
 @keras.saving.register_keras_serializable(package="bert_tf")
 class BertSeq2Seq(_TaskModel):
     """bert2bert (Rothe et al., TACL 2020): the BERT encoder and a BERT-shaped decoder.
 
-    The decoder embeds the target with the encoder's word table (tied; the output
-    projection uses it too, after the `cls/predictions` transform and with its
-    output bias), then runs `num_hidden_layers` `DecoderBlock`s: causal
-    self-attention, cross-attention over the encoder output, feed-forward.
+    The decoder embeds the target with a word table that the output projection uses
+    too (tied, after the `cls/predictions` transform and with its output bias), then
+    runs `num_hidden_layers` `DecoderBlock`s: causal self-attention, cross-attention
+    over the encoder output, feed-forward.
 
     decoder_init:
       "bert"   (bert2bert) the decoder's position/type embeddings, LayerNorm and
@@ -224,6 +225,13 @@ class BertSeq2Seq(_TaskModel):
       "shared" (bertShare) the decoder uses the encoder's embeddings and block
                variables; only cross-attention is its own.
       "random" (bert2rnd) the decoder's own variables start random.
+
+    decoder_word_table:
+      "encoder" the decoder's word table is the encoder's (one table for source,
+               target and output).
+      "own"    the decoder has its own, warm-started like its other embeddings
+               (Hugging Face's EncoderDecoderModel); the output projection's
+               gradient then never moves the encoder's input embeddings.
 
     target_vocab: token ids the decoder may output (run_seq2seq passes the training
       targets' wordpieces); the others' logits are -10000 (`MaskedLMHead` output_ids).
@@ -235,10 +243,16 @@ class BertSeq2Seq(_TaskModel):
     """
 
     def __init__(self, encoder: BertEncoder, decoder_init: str = "bert",
-                 target_vocab: Sequence[int] | None = None, name: str = "bert_seq2seq",
-                 **kwargs):
+                 target_vocab: Sequence[int] | None = None, decoder_word_table: str = "encoder",
+                 name: str = "bert_seq2seq", **kwargs):
         if decoder_init not in DECODER_INITS:
             raise UsageError(f"--decoder_init={decoder_init!r}: expected one of {DECODER_INITS}")
+        if decoder_word_table not in DECODER_WORD_TABLES:
+            raise UsageError(f"--decoder_word_table={decoder_word_table!r}: expected one of "
+                             f"{DECODER_WORD_TABLES}")
+        if decoder_init == "shared" and decoder_word_table == "own":
+            raise UsageError("--decoder_word_table=own needs a decoder of its own: "
+                             "--decoder_init=bert or random, not shared")
         cfg = encoder.config
         inputs = encoder_inputs()
         inputs["decoder_input_ids"] = keras.Input(shape=(None,), dtype="int32",
@@ -247,7 +261,8 @@ class BertSeq2Seq(_TaskModel):
         embeddings = encoder.embeddings if shared else BertEmbeddings(
             cfg.vocab_size, cfg.hidden_size, cfg.max_position_embeddings, cfg.type_vocab_size,
             cfg.hidden_dropout_prob, cfg.initializer_range,
-            shared_word_embeddings=encoder.embeddings, name="decoder_embeddings")
+            shared_word_embeddings=encoder.embeddings if decoder_word_table == "encoder" else None,
+            name="decoder_embeddings")
         blocks = [
             DecoderBlock(cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size,
                          cfg.hidden_act, cfg.hidden_dropout_prob,
@@ -255,7 +270,7 @@ class BertSeq2Seq(_TaskModel):
                          shared=encoder.transformer_layers[i] if shared else None,
                          name=f"decoder_layer_{i}")
             for i in range(cfg.num_hidden_layers)]
-        head = MaskedLMHead(encoder.embeddings, cfg.hidden_act, cfg.initializer_range,
+        head = MaskedLMHead(embeddings, cfg.hidden_act, cfg.initializer_range,
                             output_ids=target_vocab, name="predictions")
         source = encoder({k: inputs[k] for k in INPUT_NAMES})["sequence_output"]
         target = inputs["decoder_input_ids"]
@@ -265,10 +280,11 @@ class BertSeq2Seq(_TaskModel):
         super().__init__(inputs=inputs, outputs={"logits": head(x)}, name=name, **kwargs)
         self.encoder, self.decoder_embeddings, self.decoder_layers = encoder, embeddings, blocks
         self.lm_head, self.decoder_init = head, decoder_init
-        self.target_vocab = head.output_ids
+        self.decoder_word_table, self.target_vocab = decoder_word_table, head.output_ids
 
     def _head_config(self):
-        return {"decoder_init": self.decoder_init, "target_vocab": self.target_vocab}
+        return {"decoder_init": self.decoder_init, "target_vocab": self.target_vocab,
+                "decoder_word_table": self.decoder_word_table}
 
     # -- incremental decoding (see bert_tf.decoding) -------------------------
 

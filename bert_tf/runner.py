@@ -68,7 +68,8 @@ def resolve_model_files(s: Settings, require_checkpoint: bool = False,
                         require_vocab: bool = True) -> ModelFiles:
     """--bert_config_file / --init_checkpoint / --vocab_file, with clear errors.
 
-    A registry name or a checkpoint directory fills in the config and vocab beside it.
+    A registry name or a checkpoint directory (else the newest checkpoint in --output_dir)
+    fills in the config and vocab beside it.
     `max_position_embeddings` grows the config's position table (the checkpoint's is
     extended when it is loaded).
     """
@@ -84,10 +85,13 @@ def resolve_model_files(s: Settings, require_checkpoint: bool = False,
         init = found.checkpoint
         config_file = config_file or found.config_file
         vocab_file = vocab_file or found.vocab_file
-    if init and not config_file:
-        config_file = _beside(init, ("bert_config.json", "config.json"))
-    if init and "vocab_file" in s.values() and not vocab_file:
-        vocab_file = _beside(init, ("vocab.txt",))
+    # Without --init_checkpoint, a run directory's own checkpoint (eval or predict only)
+    # describes the model: its bert_config.json and vocab.txt lie beside it.
+    weights = init or run_info.weights_source(s.get("output_dir"), None)
+    if weights and not config_file:
+        config_file = _beside(weights, ("bert_config.json", "config.json"))
+    if weights and "vocab_file" in s.values() and not vocab_file:
+        vocab_file = _beside(weights, ("vocab.txt",))
     if not config_file:
         raise UsageError("--bert_config_file is required (or an --init_checkpoint with "
                          "bert_config.json beside it)")

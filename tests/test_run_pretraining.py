@@ -196,6 +196,12 @@ def test_continued_pretraining_keeps_the_heads_and_trains_new_rows(pretrain_data
     table = "bert/embeddings/word_embeddings"
     assert np.abs(end[table][used] - start[table][used]).max() > 0
     assert {"bert_config.json", "vocab.txt", "run_info.json"} <= {p.name for p in out.iterdir()}
+    # The run directory describes itself: eval needs only it and the records.
+    r = run_script("run_pretraining.py", f"--output_dir={out}", "--do_eval",
+                   "--input_file=" + str(pretrain_data / "examples.tfrecord"), "--max_eval_steps=2",
+                   f"--max_seq_length={SEQ}", f"--max_predictions_per_seq={PREDS}")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "masked_lm_loss" in _results(out)
     small = tmp_path / "small_vocab.txt"
     small.write_text("\n".join(vocab.read_text().split()[:-3]) + "\n")
     r = run_script("run_pretraining.py", *args, f"--output_dir={tmp_path / 'refused'}",

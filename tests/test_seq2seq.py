@@ -131,6 +131,41 @@ def test_warm_start_from_bert_and_round_trip(cfg, tmp_path):
         checkpoints.load_weights(_model(bigger), saved)
 
 
+def test_decoder_word_table_of_its_own(cfg, tmp_path):
+    """--decoder_word_table=own: a second table, warm-started from BERT's words, that the
+    output projection uses and the encoder does not; cached decoding stays exact."""
+    bert = models.BertEncoder(cfg)
+    prefix = checkpoints.save_model(bert, str(tmp_path / "bert" / "bert_model.ckpt"))
+    keras.utils.set_random_seed(3)
+    model = models.BertSeq2Seq(models.BertEncoder(cfg), "bert", decoder_word_table="own")
+    names = checkpoints.tf1_variables(model)
+    assert names["decoder/embeddings/word_embeddings"] is not names["bert/embeddings/word_embeddings"]
+    assert model.lm_head.embeddings is model.decoder_embeddings
+    checkpoints.load_weights(model, prefix, allow_missing_heads=True)
+    words = checkpoints.read_checkpoint(prefix)["bert/embeddings/word_embeddings"]
+    np.testing.assert_array_equal(model.decoder_embeddings.word_embeddings, words)
+    x = _inputs(cfg)
+    full = model(x, training=False)["logits"].numpy()
+    # Only the decoder's table feeds the output: changing it moves the logits, and the
+    # encoder's table is left alone.
+    model.decoder_embeddings.word_embeddings.assign(words * 1.5)
+    assert np.abs(model(x, training=False)["logits"].numpy() - full).max() > 1e-3
+    np.testing.assert_array_equal(model.encoder.embeddings.word_embeddings, words)
+    cache = model.initial_cache(x, max_length=8)
+    steps = []
+    for i in range(5):
+        logits, cache = model.decode_step(x["decoder_input_ids"][:, i:i + 1], tf.constant(i), cache)
+        steps.append(logits.numpy())
+    np.testing.assert_allclose(np.stack(steps, 1), model(x, training=False)["logits"], atol=1e-5)
+    clone = models.BertSeq2Seq.from_config(model.get_config())
+    assert clone.decoder_word_table == "own" and len(clone.weights) == len(model.weights)
+    saved = checkpoints.save_model(model, str(tmp_path / "run" / "model.ckpt-1"))
+    checkpoints.load_weights(clone, saved)
+    np.testing.assert_array_equal(clone(x)["logits"], model(x)["logits"])
+    with pytest.raises(Exception, match="decoder_word_table=own"):
+        models.BertSeq2Seq(models.BertEncoder(cfg), "shared", decoder_word_table="own")
+
+
 def _toy_step(vocab: int, width: int, length: int, eos_penalty: float = 0.0, seed: int = 0):
     """A recurrent toy decoder whose cache must follow its beam: logits depend on the
     last id, the position and a state accumulated over the prefix."""

@@ -20,7 +20,8 @@ from bert_tf.tasks.base import Task
 class Seq2SeqTask(Task):
     model_type = "seq2seq"
     recorded_flags = ("do_lower_case", "source_column", "target_column", "max_source_length",
-                      "max_target_length", "max_decode_length", "decoder_init")
+                      "max_target_length", "max_decode_length", "decoder_init",
+                      "decoder_word_table")
     # Source and target are cut separately, each to its own longest real sequence.
     padded_features = (records.ENCODER_INPUTS,
                        records.PaddedGroup("target_mask", ("decoder_input_ids", "target_ids",
@@ -38,18 +39,23 @@ class Seq2SeqTask(Task):
         return self.s.decoder_init or "bert"
 
     @property
+    def decoder_word_table(self) -> str:
+        return self.s.get("decoder_word_table") or "encoder"
+
+    @property
     def decode_length(self) -> int:
         return self.s.max_decode_length or self.s.max_target_length
 
     def run_info(self) -> RunInfo:
         info = super().run_info()
         info.settings.update(decoder_init=self.decoder_init, max_decode_length=self.decode_length,
-                             target_vocab=self.target_vocab)
+                             target_vocab=self.target_vocab,
+                             decoder_word_table=self.decoder_word_table)
         return info
 
     def build_model(self, config) -> keras.Model:
         return models.BertSeq2Seq(models.BertEncoder(config), self.decoder_init,
-                                  self.target_vocab)
+                                  self.target_vocab, self.decoder_word_table)
 
     def loss_fn(self, strategy):
         return losses.seq2seq_loss(self.s.label_smoothing)
