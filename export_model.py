@@ -81,7 +81,8 @@ RECORDED = ("do_lower_case", "max_seq_length", "label_list", "max_query_length",
 
 def build_model(model_type: str, s: runner.Settings, config, info: run_info.RunInfo
                 ) -> keras.Model:
-    """The model to export; a seq2seq model takes the run's decoder_init and target_vocab."""
+    """The model to export; a seq2seq model takes the run's decoder_init, target_vocab and
+    decoder_word_table."""
     labels = s.label_list
     with training.dtype_policy(s.inference_dtype):
         encoder = models.BertEncoder(config)
@@ -89,7 +90,8 @@ def build_model(model_type: str, s: runner.Settings, config, info: run_info.RunI
             return models.BertClassifier(encoder, len(labels) if labels else 1)
         if model_type == "seq2seq":
             return models.BertSeq2Seq(encoder, info.get("decoder_init", "bert"),
-                                      info.get("target_vocab"))
+                                      info.get("target_vocab"),
+                                      info.get("decoder_word_table", "encoder"))
         return {"encoder": lambda: encoder, "pretrainer": lambda: models.BertPretrainer(encoder),
                 "squad": lambda: models.BertSpanLabeler(encoder),
                 "ner": lambda: models.BertTokenTagger(encoder, len(labels)),

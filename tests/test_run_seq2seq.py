@@ -90,7 +90,9 @@ def test_predict_writes_tsv_and_counts_truncated_sources(tiny_run, tmp_path):
 def test_rouge_eval_and_export_of_a_shortlist_model(tiny_run, tmp_path):
     """--metric=rouge on run_summarization's JSONL (summary = list of sentences): the
     scores equal rouge-score's own (its default tokenizer and stemmer on this ASCII
-    text), rougeLsum taking reference and hypothesis one sentence per line."""
+    text), rougeLsum taking reference and hypothesis one sentence per line. The run
+    trains a bert2bert decoder with its own word table from the bertShare run, and the
+    export takes both from run_info.json."""
     from rouge_score import rouge_scorer
 
     run, _, _ = tiny_run
@@ -106,8 +108,11 @@ def test_rouge_eval_and_export_of_a_shortlist_model(tiny_run, tmp_path):
                    "--num_train_epochs=80", "--learning_rate=3e-3", "--warmup_proportion=0.05",
                    "--do_eval", "--metric=rouge", "--source_column=text",
                    "--target_column=summary", "--max_source_length=16", "--max_target_length=8",
-                   "--beam_size=2", f"--output_dir={tmp_path / 'out'}")
+                   "--beam_size=2", "--decoder_init=bert", "--decoder_word_table=own",
+                   f"--output_dir={tmp_path / 'out'}")
     assert r.returncode == 0, r.stderr[-3000:]
+    info = json.loads((tmp_path / "out" / "run_info.json").read_text())
+    assert (info["decoder_init"], info["decoder_word_table"]) == ("bert", "own")
     result = dict(line.split(" = ") for line in
                   (tmp_path / "out" / "eval_results.txt").read_text().splitlines())
     rows = [row.split("\t") for row in
