@@ -213,3 +213,49 @@ def test_bad_window_flags_are_refused(tiny_bert, tmp_path, flags, message):
                    f"--output_dir={tmp_path}", "--dry_run", *flags)
     assert r.returncode == 2 and message in r.stderr, r.stderr[-2000:]
 
+
+
+def _unseen_by_truncation(vocab_file: str, max_seq_length: int) -> list[bool]:
+    """Per data/longdoc test document: does its deciding data/sentiment sentence end after
+    the first max_seq_length - 2 wordpieces (where head truncation never sees it)?"""
+    import csv
+
+    from bert_tf import tokenization
+
+    sentiment = SAMPLE.parent / "sentiment" / "test.tsv"
+    with open(sentiment, encoding="utf-8") as f:
+        deciding = [row[1] for row in list(csv.reader(f, delimiter="\t",
+                                                      quoting=csv.QUOTE_NONE))[1:]]
+    tokenizer = tokenization.FullTokenizer(vocab_file)
+    out = []
+    with open(SAMPLE / "test.tsv", encoding="utf-8") as f:
+        for _, doc in list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]:
+            sentence = next(s for s in deciding if s in doc)
+            end = doc.index(sentence) + len(sentence)
+            out.append(len(tokenizer.tokenize(doc[:end])) > max_seq_length - 2)
+    return out
+
+
+@pytest.mark.slow
+def test_minilm_windows_classify_what_truncation_never_sees(minilm, tmp_path):
+    """all-MiniLM-L6-v2 on data/longdoc with --doc_stride (the documented recipe): the test
+    documents whose deciding sentence lies beyond the first 126 wordpieces, which head
+    truncation classifies by chance, are classified right."""
+    import numpy as np
+    from test_extract_features import run_script
+
+    run = tmp_path / "run"
+    r = run_script("run_classifier.py", "--task_name=sst-2", f"--data_dir={SAMPLE}",
+                   f"--init_checkpoint={minilm}", "--do_train", "--do_eval", "--do_predict",
+                   "--max_seq_length=128", "--doc_stride=64", "--train_batch_size=16",
+                   "--learning_rate=1e-4", "--num_train_epochs=8",
+                   "--head_initializer=glorot_uniform", "--reinit_layers=1", "--seed=0",
+                   f"--output_dir={run}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert _results(run / "eval_results.txt")["eval_accuracy"] >= 0.8
+    labels = np.loadtxt(SAMPLE / "test_labels.tsv", delimiter="\t", skiprows=1)[:, 1]
+    predicted = np.array([int(row.split("\t")[1]) for row in
+                          (run / "test_predictions.tsv").read_text().splitlines()[1:]])
+    unseen = np.array(_unseen_by_truncation(str(minilm / "vocab.txt"), 128))
+    assert unseen.sum() >= 30  # most of the 50: the sample is built that way
+    assert (predicted[unseen] == labels[unseen]).mean() >= 0.75
