@@ -57,9 +57,9 @@ _LAYER_NAMES = {
 }
 
 # A bert2bert decoder (`BertSeq2Seq`): its own embeddings (the word table is the
-# encoder's unless --decoder_word_table=own), blocks under `decoder/layer_{i}/` with BERT's layer names plus the new
-# cross-attention (named as Hugging Face's bert2bert, `crossattention`), and the
-# output layer under the original MLM head's names.
+# encoder's unless --decoder_word_table=own), blocks under `decoder/layer_{i}/` with
+# BERT's layer names plus the new cross-attention (named as Hugging Face's bert2bert,
+# `crossattention`), and the output layer under the original MLM head's names.
 _DECODER_NAMES = {
     "decoder/embeddings/word_embeddings": "decoder_embeddings.word_embeddings",
     "decoder/embeddings/token_type_embeddings": "decoder_embeddings.token_type_embeddings",

@@ -139,7 +139,8 @@ def test_decoder_word_table_of_its_own(cfg, tmp_path):
     keras.utils.set_random_seed(3)
     model = models.BertSeq2Seq(models.BertEncoder(cfg), "bert", decoder_word_table="own")
     names = checkpoints.tf1_variables(model)
-    assert names["decoder/embeddings/word_embeddings"] is not names["bert/embeddings/word_embeddings"]
+    words_name = "embeddings/word_embeddings"
+    assert names[f"decoder/{words_name}"] is not names[f"bert/{words_name}"]
     assert model.lm_head.embeddings is model.decoder_embeddings
     checkpoints.load_weights(model, prefix, allow_missing_heads=True)
     words = checkpoints.read_checkpoint(prefix)["bert/embeddings/word_embeddings"]
