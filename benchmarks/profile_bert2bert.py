@@ -111,18 +111,18 @@ def parity(model_dir: str, args) -> None:
                              allow_missing_heads=True)
     variables = checkpoints.tf1_variables(model)
     weights = {n: v.numpy() for n, v in variables.items()}
-    folder = tempfile.mkdtemp()
-    np.savez(f"{folder}/weights.npz", **weights)
-    np.savez(f"{folder}/batch.npz", input_ids=batch["input_word_ids"], **{
-        k: batch[k] for k in ("input_mask", "decoder_input_ids", "target_ids", "target_mask")})
     with tf.GradientTape() as tape:
         loss = losses.seq2seq_loss()(model, batch, False)
     grads = tape.gradient(loss, list(variables.values()))
     optimization.AdamWeightDecay(variables, 2e-4, 10 ** 6, bias_correction=True,
                                  epsilon=1e-8).apply_gradients(grads)
-    subprocess.run([args.hf_python, os.path.join(HERE, "hf_bert2bert.py"), model_dir, "-", "-",
-                    "-", f"--parity={folder}"], check=True)
-    hf = np.load(f"{folder}/hf.npz")
+    with tempfile.TemporaryDirectory() as folder:  # weights.npz, batch.npz in; hf.npz out
+        np.savez(f"{folder}/weights.npz", **weights)
+        np.savez(f"{folder}/batch.npz", input_ids=batch["input_word_ids"], **{
+            k: batch[k] for k in ("input_mask", "decoder_input_ids", "target_ids", "target_mask")})
+        subprocess.run([args.hf_python, os.path.join(HERE, "hf_bert2bert.py"), model_dir, "-",
+                        "-", "-", f"--parity={folder}"], check=True)
+        hf = dict(np.load(f"{folder}/hf.npz"))
 
     def worst(kind: str, ours: dict) -> tuple[float, str]:
         # Key biases are left out: their gradient is 0 in exact arithmetic (a softmax does
