@@ -131,6 +131,33 @@ def test_warm_start_from_bert_and_round_trip(cfg, tmp_path):
         checkpoints.load_weights(_model(bigger), saved)
 
 
+def test_new_matrices_drawn_from_the_untruncated_normal(cfg):
+    """The matrices BertSeq2Seq adds (Hugging Face's init, docs/results.md) come from
+    normal(0, initializer_range): the truncated normal never draws beyond 2 stddev, the
+    untruncated does for 4.6% of values; each matrix its own draw, seeded. The encoder it
+    is given (loaded before, say) and the vectors (biases, LayerNorm) are left alone."""
+    keras.utils.set_random_seed(7)
+    encoder = models.BertEncoder(cfg)
+    before = [w.numpy() for w in encoder.weights]
+    model = models.BertSeq2Seq(encoder, "bert")
+    for w, b in zip(encoder.weights, before):
+        np.testing.assert_array_equal(w, b)
+    block = model.decoder_layers[0]
+    ca = block.cross_attention
+    kernels = [d.kernel.numpy() for d in (ca.query, ca.key, ca.value)]
+    kernels += [block.cross_attention_output.kernel.numpy(), model.lm_head.transform.kernel.numpy()]
+    values = np.concatenate([k.ravel() for k in kernels])
+    r = cfg.initializer_range
+    assert abs(values.std() / r - 1) < 0.05 and abs(values.mean()) < 0.05 * r
+    assert 0.035 < np.mean(np.abs(values) > 2 * r) < 0.06
+    assert not np.array_equal(kernels[0], kernels[1])
+    np.testing.assert_array_equal(ca.query.bias, 0.0)
+    np.testing.assert_array_equal(block.cross_attention_layer_norm.gamma, 1.0)
+    keras.utils.set_random_seed(7)
+    again = models.BertSeq2Seq(models.BertEncoder(cfg), "bert")
+    np.testing.assert_array_equal(again.decoder_layers[0].cross_attention.query.kernel, kernels[0])
+
+
 def test_decoder_word_table_of_its_own(cfg, tmp_path):
     """--decoder_word_table=own: a second table, warm-started from BERT's words, that the
     output projection uses and the encoder does not; cached decoding stays exact."""
