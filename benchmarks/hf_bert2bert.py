@@ -10,7 +10,7 @@ decay with no warmup, gradient clipping 1.0, each batch padded to its own longes
 example. Targets as run_seq2seq's: [CLS] starts the decoder, [SEP] ends the labels.
 Writes {"train_examples_per_s", "hypotheses", "train_seconds"} to OUT.json; BLEU is
 scored by the caller with the same sacreBLEU call as run_seq2seq. With --parity FOLDER
-(from profile_bert2bert.py --parity): one batch on bert_tf's weights instead.
+(from profile_bert2bert.py --parity): one batch instead, its weights saved for bert_tf.
 """
 
 import argparse
@@ -18,7 +18,6 @@ import csv
 import json
 import os
 import random
-import re
 import time
 
 import numpy as np
@@ -76,26 +75,15 @@ def profile(model, opt, batch, a):
     json.dump({k: float(np.median(v)) for k, v in times.items()}, open(a.out, "w"))
 
 
-def tf1_name(name: str) -> str:
-    """bert_tf's checkpoint name of an EncoderDecoderModel parameter."""
-    n = re.sub(r"^encoder\.", "bert.", name)
-    n = re.sub(r"^decoder\.bert\.(encoder\.)?", "decoder.", n)
-    n = re.sub(r"^decoder\.cls\.", "cls.", n).replace("layer.", "layer_").replace(".", "/")
-    n = n.replace("LayerNorm/weight", "LayerNorm/gamma").replace("LayerNorm/bias", "LayerNorm/beta")
-    n = re.sub(r"/weight$", "/kernel", re.sub(r"embeddings/weight$", "embeddings", n))
-    return "cls/predictions/output_bias" if n == "cls/predictions/bias" else n
-
-
 def parity(model, folder):
-    """One batch with bert_tf's weights (FOLDER/weights.npz, batch.npz): writes the loss,
-    the gradients and one AdamW step's update (clipped, lr 2e-4) to FOLDER/hf.npz, under
-    bert_tf's names and layouts (kernels [in, out]). Dropout off."""
-    weights, b = np.load(f"{folder}/weights.npz"), np.load(f"{folder}/batch.npz")
-    layout = lambda n, v: v.T if n.endswith("kernel") else v  # noqa: E731
-    params = {tf1_name(k): p for k, p in model.named_parameters()}
-    with torch.no_grad():
-        for n, p in params.items():
-            p.copy_(torch.from_numpy(np.ascontiguousarray(layout(n, weights[n]))))
+    """One batch (FOLDER/batch.npz) on this model's weights, which it saves to FOLDER
+    (model.safetensors, config.json: bert_tf loads them). Writes the loss, the gradients
+    and one AdamW step's update (clipped, lr 2e-4) to FOLDER/hf.npz, under Hugging Face's
+    names and layouts. Dropout off."""
+    model.save_pretrained(folder)
+    b = np.load(f"{folder}/batch.npz")
+    params = dict(model.named_parameters())
+    before = {n: p.detach().numpy().copy() for n, p in params.items()}
     labels = np.where(b["target_mask"] > 0, b["target_ids"], -100)
     model.eval()
     loss = model(input_ids=torch.tensor(b["input_ids"]).long(),
@@ -104,13 +92,12 @@ def parity(model, folder):
                  labels=torch.tensor(labels).long()).loss
     loss.backward()
     out = {"loss": loss.detach().numpy()}
-    out.update({f"grad:{n}": layout(n, p.grad.numpy().copy()) for n, p in params.items()
+    out.update({f"grad:{n}": p.grad.numpy().copy() for n, p in params.items()
                 if p.grad is not None})  # not the pooler
     opt = opt_for(model, 2e-4)
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
-    out.update({f"update:{n}": layout(n, p.detach().numpy()) - weights[n]
-                for n, p in params.items()})
+    out.update({f"update:{n}": p.detach().numpy() - before[n] for n, p in params.items()})
     np.savez(os.path.join(folder, "hf.npz"), **out)
 
 
@@ -130,7 +117,7 @@ def main():
                    "the whole step on the first batch (padded to the max lengths) instead")
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--parity", metavar="FOLDER", help="instead: loss, gradients and one AdamW "
-                   "step on bert_tf's weights and batch in FOLDER (see `parity`)")
+                   "step on the batch in FOLDER; the weights saved there (see `parity`)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     random.seed(a.seed), np.random.seed(a.seed), torch.manual_seed(a.seed)

@@ -96,19 +96,25 @@ def hf_rows(model_dir: str, args) -> dict[str, float]:
 def parity(model_dir: str, args) -> None:
     """bert_tf and Hugging Face on the same weights and batch (dropout off): the loss, the
     gradients and one update of Adam with bias correction (lr 2e-4, epsilon 1e-8, weight
-    decay 0.01, clipping 1.0: Hugging Face's AdamW). The decoder has its own word table
-    (`--decoder_word_table=own`), Hugging Face's layout."""
+    decay 0.01, clipping 1.0: Hugging Face's AdamW). Hugging Face warm-starts its
+    EncoderDecoderModel and saves it; bert_tf reads that `model.safetensors` (every
+    variable, through the checkpoint name map) into a BertSeq2Seq with the decoder's own
+    word table (`--decoder_word_table=own`), Hugging Face's layout."""
     import numpy as np
     from bert_tf import checkpoints, losses, models, optimization, tokenization
     from bert_tf.config import BertConfig
 
-    config = BertConfig.from_json_file(os.path.join(model_dir, "config.json"))
     tokenizer = tokenization.FullTokenizer(os.path.join(model_dir, "vocab.txt"))
     _, batch = translation_batch(tokenizer, args.batch, args.source, args.target)
-    tf.keras.utils.set_random_seed(0)  # the new weights: cross-attention, the head's transform
-    model = models.BertSeq2Seq(models.BertEncoder(config), "bert", None, "own")
-    checkpoints.load_weights(model, os.path.join(model_dir, "model.safetensors"),
-                             allow_missing_heads=True)
+    with tempfile.TemporaryDirectory() as folder:  # batch.npz in; weights, hf.npz out
+        np.savez(f"{folder}/batch.npz", input_ids=batch["input_word_ids"], **{
+            k: batch[k] for k in ("input_mask", "decoder_input_ids", "target_ids", "target_mask")})
+        subprocess.run([args.hf_python, os.path.join(HERE, "hf_bert2bert.py"), model_dir, "-",
+                        "-", "-", f"--parity={folder}"], check=True)
+        hf = dict(np.load(f"{folder}/hf.npz"))
+        config = BertConfig.from_json_file(f"{folder}/config.json")
+        model = models.BertSeq2Seq(models.BertEncoder(config), "bert", None, "own")
+        checkpoints.load_weights(model, f"{folder}/model.safetensors")
     variables = checkpoints.tf1_variables(model)
     weights = {n: v.numpy() for n, v in variables.items()}
     with tf.GradientTape() as tape:
@@ -116,27 +122,18 @@ def parity(model_dir: str, args) -> None:
     grads = tape.gradient(loss, list(variables.values()))
     optimization.AdamWeightDecay(variables, 2e-4, 10 ** 6, bias_correction=True,
                                  epsilon=1e-8).apply_gradients(grads)
-    with tempfile.TemporaryDirectory() as folder:  # weights.npz, batch.npz in; hf.npz out
-        np.savez(f"{folder}/weights.npz", **weights)
-        np.savez(f"{folder}/batch.npz", input_ids=batch["input_word_ids"], **{
-            k: batch[k] for k in ("input_mask", "decoder_input_ids", "target_ids", "target_mask")})
-        subprocess.run([args.hf_python, os.path.join(HERE, "hf_bert2bert.py"), model_dir, "-",
-                        "-", "-", f"--parity={folder}"], check=True)
-        hf = dict(np.load(f"{folder}/hf.npz"))
-
-    def worst(kind: str, ours: dict) -> tuple[float, str]:
+    ours = {"grad": {n: tf.convert_to_tensor(g).numpy()
+                     for n, g in zip(variables, grads) if g is not None},
+            "update": {n: variables[n].numpy() - weights[n] for n in variables}}
+    print(f"loss: bert_tf {float(loss):.7f}, Hugging Face {float(hf['loss']):.7f}")
+    for kind in ("grad", "update"):
+        theirs = checkpoints.from_hf({n.split(":", 1)[1]: v for n, v in hf.items()
+                                      if n.startswith(f"{kind}:")})
         # Key biases are left out: their gradient is 0 in exact arithmetic (a softmax does
         # not see a shift), so both sides hold only rounding noise there.
-        return max((np.linalg.norm(ours[n] - hf[f"{kind}:{n}"]) /
-                    max(np.linalg.norm(hf[f"{kind}:{n}"]), 1e-30), n)
-                   for n in ours if f"grad:{n}" in hf and not n.endswith("key/bias"))
-
-    names = list(variables)
-    grad = {n: tf.convert_to_tensor(g).numpy() for n, g in zip(names, grads) if g is not None}
-    update = {n: variables[n].numpy() - weights[n] for n in names}
-    print(f"loss: bert_tf {float(loss):.7f}, Hugging Face {float(hf['loss']):.7f}")
-    for kind, ours in (("grad", grad), ("update", update)):
-        err, name = worst(kind, ours)
+        err, name = max((np.linalg.norm(ours[kind][n] - theirs[n]) /
+                         max(np.linalg.norm(theirs[n]), 1e-30), n)
+                        for n in ours["grad"] if not n.endswith("key/bias"))
         print(f"{kind}: largest relative difference (L2, per variable) {err:.1e} ({name})")
 
 

@@ -2,7 +2,7 @@
 
 Every source is first read into a dict {original TF1 name: numpy array}:
   * original TF1 checkpoints (`bert_model.ckpt`, `model.ckpt-N`) as they are;
-  * Hugging Face `model.safetensors` through `_HF_NAMES`;
+  * Hugging Face `model.safetensors` (BERT models, bert2bert) through `_HF_NAMES`;
   * TF Model Garden TF2 `BertEncoder` checkpoints through `_model_garden_names`.
 That dict is then assigned to a model through `_ENCODER_NAMES`, `_LAYER_NAMES` and
 `_HEAD_NAMES`, and the same map writes a model back under the original names, so
@@ -245,9 +245,20 @@ def _read_hf(path: str) -> dict[str, np.ndarray]:
             tensors = {k: tf.cast(f.get_tensor(k), tf.float32).numpy() for k in f.keys()}
     except (SafetensorError, OSError) as e:
         raise CheckpointError(f"could not read safetensors file {path!r}: {e}") from None
+    return from_hf(tensors)
+
+
+def from_hf(tensors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Hugging Face tensors {name: array} under the original TF1 names and layouts.
+
+    A BERT model (BertModel, the task models) or an EncoderDecoderModel (bert2bert: the
+    encoder under `encoder.`, the decoder under `decoder.bert.` and `decoder.cls.`, read
+    as `BertSeq2Seq`'s `decoder/` variables and output layer).
+    """
+    encoder_decoder = any(k.startswith("decoder.bert.") for k in tensors)
     out = {}
     for name, value in tensors.items():
-        converted = _hf_name(name)
+        converted = _hf_name(name, encoder_decoder)
         if converted is None:
             logging.info("Ignoring Hugging Face tensor %s %s", name, value.shape)
             continue
@@ -257,6 +268,7 @@ def _read_hf(path: str) -> dict[str, np.ndarray]:
 
 
 # Hugging Face name (regex, after dropping a "bert." prefix) -> (TF1 name, transpose?).
+# `crossattention` is a bert2bert decoder's (EncoderDecoderModel, `from_hf`).
 # torch Linear weights are [out, in]; TF1 kernels are [in, out]. The heads' TF1
 # `output_weights` are [out, in] already.
 _HF_NAMES: list[tuple[str, str, bool]] = [
@@ -265,17 +277,17 @@ _HF_NAMES: list[tuple[str, str, bool]] = [
     (r"embeddings\.position_embeddings\.weight", "bert/embeddings/position_embeddings", False),
     (r"embeddings\.LayerNorm\.(weight|gamma)", "bert/embeddings/LayerNorm/gamma", False),
     (r"embeddings\.LayerNorm\.(bias|beta)", "bert/embeddings/LayerNorm/beta", False),
-    (r"encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.weight",
-     r"bert/encoder/layer_\1/attention/self/\2/kernel", True),
-    (r"encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.bias",
-     r"bert/encoder/layer_\1/attention/self/\2/bias", False),
-    (r"encoder\.layer\.(\d+)\.(attention\.output|intermediate|output)\.dense\.weight",
+    (r"encoder\.layer\.(\d+)\.((?:cross)?attention)\.self\.(query|key|value)\.weight",
+     r"bert/encoder/layer_\1/\2/self/\3/kernel", True),
+    (r"encoder\.layer\.(\d+)\.((?:cross)?attention)\.self\.(query|key|value)\.bias",
+     r"bert/encoder/layer_\1/\2/self/\3/bias", False),
+    (r"encoder\.layer\.(\d+)\.((?:cross)?attention\.output|intermediate|output)\.dense\.weight",
      r"bert/encoder/layer_\1/\2/dense/kernel", True),
-    (r"encoder\.layer\.(\d+)\.(attention\.output|intermediate|output)\.dense\.bias",
+    (r"encoder\.layer\.(\d+)\.((?:cross)?attention\.output|intermediate|output)\.dense\.bias",
      r"bert/encoder/layer_\1/\2/dense/bias", False),
-    (r"encoder\.layer\.(\d+)\.(attention\.output|output)\.LayerNorm\.(weight|gamma)",
+    (r"encoder\.layer\.(\d+)\.((?:cross)?attention\.output|output)\.LayerNorm\.(weight|gamma)",
      r"bert/encoder/layer_\1/\2/LayerNorm/gamma", False),
-    (r"encoder\.layer\.(\d+)\.(attention\.output|output)\.LayerNorm\.(bias|beta)",
+    (r"encoder\.layer\.(\d+)\.((?:cross)?attention\.output|output)\.LayerNorm\.(bias|beta)",
      r"bert/encoder/layer_\1/\2/LayerNorm/beta", False),
     (r"pooler\.dense\.weight", "bert/pooler/dense/kernel", True),
     (r"pooler\.dense\.bias", "bert/pooler/dense/bias", False),
@@ -295,12 +307,19 @@ _HF_NAMES: list[tuple[str, str, bool]] = [
 ]
 
 
-def _hf_name(name: str) -> tuple[str, bool] | None:
-    name = name.removeprefix("bert.")
+def _hf_name(name: str, encoder_decoder: bool = False) -> tuple[str, bool] | None:
+    decoder = encoder_decoder and name.startswith("decoder.bert.")
+    if encoder_decoder:
+        name = re.sub(r"^(encoder|decoder\.bert|decoder)\.", "", name)
+    else:
+        name = name.removeprefix("bert.")
     for pattern, template, transpose in _HF_NAMES:
         m = re.fullmatch(pattern, name)
         if m:
-            return m.expand(template).replace(".", "/"), transpose
+            tf1_name = m.expand(template).replace(".", "/")
+            if decoder:  # bert/embeddings/ -> decoder/embeddings/, bert/encoder/layer_i -> decoder/layer_i
+                tf1_name = re.sub(r"^bert/(encoder/)?", "decoder/", tf1_name)
+            return tf1_name, transpose
     return None
 
 

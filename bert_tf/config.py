@@ -129,9 +129,11 @@ class BertConfig:
         """Reads an original `bert_config.json` or a Hugging Face `config.json`.
 
         A Hugging Face file is recognised by its `model_type`/`architectures` keys,
-        which the original never writes.
+        which the original never writes; an EncoderDecoderModel's gives its encoder's.
         """
         obj = _read_json(path)
+        if obj.get("model_type") == "encoder-decoder":  # bert2bert: BertSeq2Seq has one config
+            obj = obj.get("encoder") or {}
         if is_hf_config(obj):
             return cls.from_hf_dict(obj, path)
         return cls.from_dict(obj, path)

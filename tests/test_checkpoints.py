@@ -179,6 +179,59 @@ def test_hf_prefixed_names_and_heads(minilm, tmp_path, minilm_encoder, golden):
     np.testing.assert_array_equal(out["sequence_output"], minilm_encoder(_feed(golden))["sequence_output"])
 
 
+def test_hf_bert2bert_encoder_decoder_model(minilm, tmp_path):
+    """An EncoderDecoderModel's files as save_pretrained writes them (names and config
+    listed from transformers): the encoder under `encoder.`, the decoder under
+    `decoder.bert.` with `crossattention`, its output layer under `decoder.cls.`. They load
+    into a BertSeq2Seq with the decoder's own word table, every variable, and its config
+    is the encoder's."""
+    from safetensors.numpy import load_file, save_file
+
+    bert = load_file(str(minilm / "model.safetensors"))
+    rng = np.random.default_rng(0)
+    tensors = {f"encoder.{k}": v for k, v in bert.items()}
+    tensors.update({f"decoder.bert.{k}": 2 * v for k, v in bert.items() if "pooler" not in k})
+    cross = {}
+    for i in range(6):
+        for part, shape in (("self.query.weight", (384, 384)), ("self.key.bias", (384,)),
+                            ("self.value.weight", (384, 384)), ("self.query.bias", (384,)),
+                            ("self.key.weight", (384, 384)), ("self.value.bias", (384,)),
+                            ("output.dense.weight", (384, 384)), ("output.dense.bias", (384,)),
+                            ("output.LayerNorm.weight", (384,)), ("output.LayerNorm.bias", (384,))):
+            cross[f"decoder.bert.encoder.layer.{i}.crossattention.{part}"] = (
+                rng.normal(size=shape).astype(np.float32))
+    tensors.update(cross)
+    tensors.update({"decoder.cls.predictions.bias": np.full(30522, 0.5, np.float32),
+                    "decoder.cls.predictions.transform.dense.weight": np.eye(384, k=1, dtype=np.float32),
+                    "decoder.cls.predictions.transform.dense.bias": np.zeros(384, np.float32),
+                    "decoder.cls.predictions.transform.LayerNorm.weight": np.ones(384, np.float32),
+                    "decoder.cls.predictions.transform.LayerNorm.bias": np.zeros(384, np.float32)})
+    save_file(tensors, str(tmp_path / "model.safetensors"))
+    hf = json.loads((minilm / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({
+        "model_type": "encoder-decoder", "architectures": ["EncoderDecoderModel"],
+        "is_encoder_decoder": True, "encoder": hf,
+        "decoder": {**hf, "is_decoder": True, "add_cross_attention": True}}))
+    cfg = BertConfig.from_json_file(str(tmp_path / "config.json"))
+    assert cfg.to_dict() == BertConfig.from_json_file(str(minilm / "config.json")).to_dict()
+    model = models.BertSeq2Seq(models.BertEncoder(cfg), "bert", decoder_word_table="own")
+    report = checkpoints.load_weights(model, str(tmp_path))
+    assert not report.missing
+    block = model.decoder_layers[3]
+    np.testing.assert_array_equal(
+        block.cross_attention.key.kernel, cross["decoder.bert.encoder.layer.3.crossattention.self.key.weight"].T)
+    np.testing.assert_array_equal(block.cross_attention_layer_norm.beta,
+                                  cross["decoder.bert.encoder.layer.3.crossattention.output.LayerNorm.bias"])
+    np.testing.assert_array_equal(block.intermediate.kernel,
+                                  2 * bert["encoder.layer.3.intermediate.dense.weight"].T)
+    np.testing.assert_array_equal(model.decoder_embeddings.word_embeddings,
+                                  2 * bert["embeddings.word_embeddings.weight"])
+    np.testing.assert_array_equal(model.encoder.embeddings.word_embeddings,
+                                  bert["embeddings.word_embeddings.weight"])
+    np.testing.assert_array_equal(model.lm_head.transform.kernel, np.eye(384, k=1).T)
+    np.testing.assert_array_equal(model.lm_head.output_bias, 0.5)
+
+
 @pytest.mark.slow
 def test_model_garden_oracle_and_converter(raw_tf1_checkpoint, golden, tmp_path):
     """Model Garden's BertEncoder on the same weights, and its TF1->TF2 converter's output."""
