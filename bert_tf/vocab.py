@@ -1,6 +1,7 @@
 """Learning a BERT WordPiece vocabulary from raw text, and extending one for a domain.
 
-The pieces are learned by tensorflow-text's learner (`bert_vocab_from_dataset`).
+The pieces are learned by tensorflow-text's learner (`wordpiece_tokenizer_learner_lib`,
+as `bert_vocab_from_dataset` calls it).
 Words are split, lower-cased and accent-stripped by bert_tf's own BasicTokenizer
 first, so the vocab matches what FullTokenizer / BertPreprocessor see; the learner
 then only sees whitespace-separated words (lower_case=False, no re-normalization).
@@ -85,6 +86,32 @@ def read_words(input_files: Sequence[str], do_lower_case: bool = True,
 DEFAULT_MIN_COUNT = 10
 
 
+def _search_bounds(counts: collections.Counter, vocab_size: int, num_reserved: int,
+                   min_count: int) -> tuple[int, int]:
+    """The learner's frequency-threshold bisection bounds after the trials it need not run.
+
+    tensorflow-text's learner bisects [lower, upper] (upper: the most frequent word's
+    count, millions on 100 MB) for a threshold whose trial vocabulary (4 passes over every
+    distinct word) has 95-100% of vocab_size tokens; a trial below 95% makes upper =
+    threshold - 1. A trial vocabulary holds at most M / threshold pieces, M = sum over
+    words of count * len * (len + 1) / 2 (each pass counts at most every substring of every
+    word), plus the characters twice (bare and ##) and the reserved tokens. The trials
+    where that bound is below 95% are skipped here exactly as the learner would decide
+    them, so it then returns the vocab it would have returned from the full range.
+    """
+    from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner
+
+    upper, lower = learner.get_search_threshs(counts.items(), int(1e7), min_count)
+    mass = sum(c * len(w) * (len(w) + 1) // 2 for w, c in counts.items())
+    fixed = num_reserved + 2 * len(learner.extract_char_tokens(counts.items())) + 1
+    while lower < upper and (lower + upper) // 2 > 1:
+        thresh = (lower + upper) // 2
+        if mass // thresh + fixed >= 0.95 * vocab_size:
+            break
+        upper = thresh - 1
+    return lower, upper
+
+
 def learn_vocab(input_files: Sequence[str], vocab_size: int = 30522, do_lower_case: bool = True,
                 num_unused: int = 994, max_input_lines: int = 0,
                 min_count: int = DEFAULT_MIN_COUNT) -> list[str]:
@@ -93,7 +120,6 @@ def learn_vocab(input_files: Sequence[str], vocab_size: int = 30522, do_lower_ca
     min_count: the learner's lower frequency bound (`lower_thresh`): a piece seen
     fewer times in the text is never added, whatever room vocab_size leaves.
     """
-    from tensorflow_text.tools.wordpiece_vocab import bert_vocab_from_dataset as bvd
 
     if min_count < 1:
         raise UsageError(f"--min_count={min_count}: expected a count of at least 1")
@@ -108,11 +134,16 @@ def learn_vocab(input_files: Sequence[str], vocab_size: int = 30522, do_lower_ca
         yield first
         yield from lines
 
+    from tensorflow_text.python.ops.bert_tokenizer import BasicTokenizer
+    from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner
+
+    # bert_vocab_from_dataset's two steps, with the threshold search's first trials skipped
+    # where they cannot succeed (`_search_bounds`): the same vocab, in fewer passes.
     ds = tf.data.Dataset.from_generator(gen, output_signature=tf.TensorSpec((), tf.string))
-    vocab = bvd.bert_vocab_from_dataset(
-        ds.batch(1000).prefetch(2), vocab_size=vocab_size, reserved_tokens=reserved,
-        bert_tokenizer_params=dict(lower_case=False),
-        learn_params={"lower_thresh": min_count})
+    counts = learner.count_words(ds.batch(1000).map(BasicTokenizer(lower_case=False).tokenize)
+                                 .prefetch(2))
+    lower, upper = _search_bounds(counts, vocab_size, len(reserved), min_count)
+    vocab = learner.learn(counts, vocab_size, reserved, upper_thresh=upper, lower_thresh=lower)
     if len(vocab) > vocab_size:  # the learner keeps every character even past vocab_size
         raise UsageError(f"--vocab_size={vocab_size} is smaller than the alphabet plus the "
                          f"{len(reserved)} reserved tokens (needs {len(vocab)})")

@@ -191,3 +191,28 @@ def test_min_count_lets_a_small_corpus_fill_more_of_vocab_size(split, tmp_path):
     r = run_script("create_vocab.py", f"--input_file={split[0]}", "--output_file=x",
                    "--min_count=0", "--dry_run")
     assert r.returncode == 2 and "--min_count" in r.stderr
+
+
+@pytest.mark.parametrize("vocab_size", [1500, 3000])
+def test_threshold_search_skips_trials_and_keeps_the_learners_vocab(split, monkeypatch,
+                                                                     vocab_size):
+    """learn_vocab starts tensorflow-text's threshold bisection below the thresholds whose
+    trial vocabularies are provably too small: the vocab bert_vocab_from_dataset learns
+    over the whole range, from the last of its trials only."""
+    from tensorflow_text.tools.wordpiece_vocab import bert_vocab_from_dataset as bvd
+    from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner
+
+    trials, real = [], learner.learn_with_thresh
+    monkeypatch.setattr(learner, "learn_with_thresh",
+                        lambda counts, thresh, params: trials.append(thresh) or real(
+                            counts, thresh, params))
+    ours = vocab.learn_vocab([str(split[0])], vocab_size, num_unused=NUM_UNUSED, min_count=2)
+    ours_trials = trials[:]
+    del trials[:]
+    lines = [" ".join(words) for words in vocab.read_words([str(split[0])])]
+    full = bvd.bert_vocab_from_dataset(
+        tf.data.Dataset.from_tensor_slices(lines).batch(1000), vocab_size,
+        vocab.reserved_tokens(NUM_UNUSED), dict(lower_case=False), {"lower_thresh": 2})
+    print(f"trials: {len(trials)} -> {len(ours_trials)}")
+    assert ours == list(full)
+    assert len(ours_trials) < len(trials) and ours_trials == trials[-len(ours_trials):]
