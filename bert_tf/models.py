@@ -209,6 +209,18 @@ DECODER_INITS = ("bert", "shared", "random")
 DECODER_WORD_TABLES = ("encoder", "own")
 
 
+def check_decoder_options(decoder_init: str, decoder_word_table: str) -> None:
+    """Raises UsageError for a `BertSeq2Seq` decoder mode or word table it cannot build."""
+    if decoder_init not in DECODER_INITS:
+        raise UsageError(f"--decoder_init={decoder_init!r}: expected one of {DECODER_INITS}")
+    if decoder_word_table not in DECODER_WORD_TABLES:
+        raise UsageError(f"--decoder_word_table={decoder_word_table!r}: expected one of "
+                         f"{DECODER_WORD_TABLES}")
+    if decoder_init == "shared" and decoder_word_table == "own":
+        raise UsageError("--decoder_word_table=own needs a decoder of its own: "
+                         "--decoder_init=bert or random, not shared")
+
+
 @keras.saving.register_keras_serializable(package="bert_tf")
 class BertSeq2Seq(_TaskModel):
     """bert2bert (Rothe et al., TACL 2020): the BERT encoder and a BERT-shaped decoder.
@@ -245,14 +257,7 @@ class BertSeq2Seq(_TaskModel):
     def __init__(self, encoder: BertEncoder, decoder_init: str = "bert",
                  target_vocab: Sequence[int] | None = None, decoder_word_table: str = "encoder",
                  name: str = "bert_seq2seq", **kwargs):
-        if decoder_init not in DECODER_INITS:
-            raise UsageError(f"--decoder_init={decoder_init!r}: expected one of {DECODER_INITS}")
-        if decoder_word_table not in DECODER_WORD_TABLES:
-            raise UsageError(f"--decoder_word_table={decoder_word_table!r}: expected one of "
-                             f"{DECODER_WORD_TABLES}")
-        if decoder_init == "shared" and decoder_word_table == "own":
-            raise UsageError("--decoder_word_table=own needs a decoder of its own: "
-                             "--decoder_init=bert or random, not shared")
+        check_decoder_options(decoder_init, decoder_word_table)
         cfg = encoder.config
         inputs = encoder_inputs()
         inputs["decoder_input_ids"] = keras.Input(shape=(None,), dtype="int32",

@@ -143,6 +143,7 @@ def test_rouge_eval_and_export_of_a_shortlist_model(tiny_run, tmp_path):
     ("column", "lacks the column(s) ['target']"),
     ("empty", "line 3: empty target"),
     ("shapes", "shape mismatch"),
+    ("word_table", "--decoder_word_table=own needs a decoder of its own"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(tiny_run, tmp_path, case, message):
     run, config, _ = tiny_run
@@ -155,6 +156,8 @@ def test_bad_input_is_one_line_and_exit_code_2(tiny_run, tmp_path, case, message
     if case == "beam":
         args = [f"--init_checkpoint={run}", f"--predict_file={train}", "--do_predict",
                 "--beam_size=0", f"--output_dir={tmp_path / 'out'}"]
+    if case == "word_table":  # refused before anything is built: --dry_run says it too
+        args += ["--decoder_init=shared", "--decoder_word_table=own", "--dry_run"]
     if case == "shapes":
         other = tmp_path / "bert_config.json"
         BertConfig(**{**config.to_dict(), "intermediate_size": 48}).to_json_file(str(other))

@@ -30,6 +30,7 @@ class Seq2SeqTask(Task):
     def validate(self) -> None:
         self.require_files(("do_train", "train_file"), ("do_eval", "eval_file"),
                            ("do_predict", "predict_file"))
+        models.check_decoder_options(self.decoder_init, self.decoder_word_table)
         # The output vocabulary is the run's own unless this run trains a new one.
         self.target_vocab = None if self.s.do_train else (self.info and
                                                           self.info.get("target_vocab"))
