@@ -317,7 +317,7 @@ def _hf_name(name: str, encoder_decoder: bool = False) -> tuple[str, bool] | Non
         m = re.fullmatch(pattern, name)
         if m:
             tf1_name = m.expand(template).replace(".", "/")
-            if decoder:  # bert/embeddings/ -> decoder/embeddings/, bert/encoder/layer_i -> decoder/layer_i
+            if decoder:  # bert/embeddings/..., bert/encoder/layer_i/... under decoder/
                 tf1_name = re.sub(r"^bert/(encoder/)?", "decoder/", tf1_name)
             return tf1_name, transpose
     return None

@@ -202,7 +202,8 @@ def test_hf_bert2bert_encoder_decoder_model(minilm, tmp_path):
                 rng.normal(size=shape).astype(np.float32))
     tensors.update(cross)
     tensors.update({"decoder.cls.predictions.bias": np.full(30522, 0.5, np.float32),
-                    "decoder.cls.predictions.transform.dense.weight": np.eye(384, k=1, dtype=np.float32),
+                    "decoder.cls.predictions.transform.dense.weight": np.eye(384, k=1,
+                                                                             dtype=np.float32),
                     "decoder.cls.predictions.transform.dense.bias": np.zeros(384, np.float32),
                     "decoder.cls.predictions.transform.LayerNorm.weight": np.ones(384, np.float32),
                     "decoder.cls.predictions.transform.LayerNorm.bias": np.zeros(384, np.float32)})
@@ -218,10 +219,11 @@ def test_hf_bert2bert_encoder_decoder_model(minilm, tmp_path):
     report = checkpoints.load_weights(model, str(tmp_path))
     assert not report.missing
     block = model.decoder_layers[3]
-    np.testing.assert_array_equal(
-        block.cross_attention.key.kernel, cross["decoder.bert.encoder.layer.3.crossattention.self.key.weight"].T)
+    layer3 = "decoder.bert.encoder.layer.3.crossattention"
+    np.testing.assert_array_equal(block.cross_attention.key.kernel,
+                                  cross[f"{layer3}.self.key.weight"].T)
     np.testing.assert_array_equal(block.cross_attention_layer_norm.beta,
-                                  cross["decoder.bert.encoder.layer.3.crossattention.output.LayerNorm.bias"])
+                                  cross[f"{layer3}.output.LayerNorm.bias"])
     np.testing.assert_array_equal(block.intermediate.kernel,
                                   2 * bert["encoder.layer.3.intermediate.dense.weight"].T)
     np.testing.assert_array_equal(model.decoder_embeddings.word_embeddings,
