@@ -120,7 +120,6 @@ def learn_vocab(input_files: Sequence[str], vocab_size: int = 30522, do_lower_ca
     min_count: the learner's lower frequency bound (`lower_thresh`): a piece seen
     fewer times in the text is never added, whatever room vocab_size leaves.
     """
-
     if min_count < 1:
         raise UsageError(f"--min_count={min_count}: expected a count of at least 1")
     reserved = check_vocab_size(vocab_size, num_unused)
