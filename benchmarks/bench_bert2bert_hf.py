@@ -39,6 +39,7 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, HERE)
 
 from bert_tf import text_metrics  # noqa: E402
+from common import executable  # noqa: E402
 
 
 SETS = {"translation": ("translation", ""), "headlines": ("summarization", "headlines_")}
@@ -125,7 +126,7 @@ def main() -> None:
     p.add_argument("--max_train", type=int, default=None)
     p.add_argument("--max_test", type=int, default=None)
     p.add_argument("--systems", nargs="+", default=["run_seq2seq", "hf"])
-    p.add_argument("--hf_python", default=sys.executable,
+    p.add_argument("--hf_python", default=sys.executable, type=executable,
                    help="a Python with torch and transformers (the bench-hf extra)")
     p.add_argument("--json", default=None, help="also write the rows here")
     p.add_argument("extra", nargs="*", help="after --: extra run_seq2seq flags")

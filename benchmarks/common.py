@@ -39,6 +39,13 @@ def positive_int(value: str) -> int:
     return n
 
 
+def executable(value: str) -> str:
+    """argparse type: an executable file (--hf_python), so a wrong path is one clear line."""
+    if not (os.path.isfile(value) and os.access(value, os.X_OK)):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an executable file")
+    return value
+
+
 def interleaved_median_times(fns: dict[Hashable, Callable[[], object]], warmup: int = 1,
                              repeats: int = 5) -> dict[Hashable, float]:
     """Median wall time of each fn (which must block until done) after `warmup` calls,

@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 
-from common import interleaved_median_times, print_table  # noqa: E402
+from common import executable, interleaved_median_times, print_table  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
 
@@ -143,7 +143,7 @@ def main() -> None:
     p.add_argument("--source", type=int, default=32)
     p.add_argument("--target", type=int, default=32)
     p.add_argument("--repeats", type=int, default=7)
-    p.add_argument("--hf_python", default=sys.executable,
+    p.add_argument("--hf_python", default=sys.executable, type=executable,
                    help="a Python with torch and transformers (the bench-hf extra)")
     p.add_argument("--parity", action="store_true", help="instead: loss, gradients and one "
                    "optimizer step of both on the same weights and batch (see `parity`)")

@@ -133,7 +133,10 @@ class BertConfig:
         """
         obj = _read_json(path)
         if obj.get("model_type") == "encoder-decoder":  # bert2bert: BertSeq2Seq has one config
-            obj = obj.get("encoder") or {}
+            if not isinstance(obj.get("encoder"), dict):
+                raise ConfigError(f"{path}: an encoder-decoder config.json without its "
+                                  "'encoder' config")
+            obj = obj["encoder"]
         if is_hf_config(obj):
             return cls.from_hf_dict(obj, path)
         return cls.from_dict(obj, path)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import inspect
 from typing import Iterable, Iterator, Sequence
 
 from absl import logging
@@ -101,7 +102,8 @@ def _search_bounds(counts: collections.Counter, vocab_size: int, num_reserved: i
     """
     from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner
 
-    upper, lower = learner.get_search_threshs(counts.items(), int(1e7), min_count)
+    default_upper = inspect.signature(learner.learn).parameters["upper_thresh"].default
+    upper, lower = learner.get_search_threshs(counts.items(), default_upper, min_count)
     mass = sum(c * len(w) * (len(w) + 1) // 2 for w, c in counts.items())
     fixed = num_reserved + 2 * len(learner.extract_char_tokens(counts.items())) + 1
     while lower < upper and (lower + upper) // 2 > 1:

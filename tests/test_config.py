@@ -70,5 +70,8 @@ def test_errors_name_file_and_key(tmp_path):
     hf = {k: v for k, v in ORIGINAL_BASE.items() if k != "intermediate_size"}
     with pytest.raises(ConfigError, match="'intermediate_size' is missing"):
         BertConfig.from_json_file(_write(tmp_path, {**hf, "model_type": "bert"}, "config.json"))
+    path = _write(tmp_path, {"model_type": "encoder-decoder"}, "config.json")
+    with pytest.raises(ConfigError, match="config.json: an encoder-decoder .* 'encoder'"):
+        BertConfig.from_json_file(path)
     with pytest.raises(ConfigError, match="not a multiple"):
         BertConfig.from_json_file(_write(tmp_path, {**ORIGINAL_BASE, "num_attention_heads": 7}))
