@@ -755,6 +755,14 @@ def _label_feature(example: InputExample, label_list: Sequence[str] | None,
     return _multi_hot(example, label_list) if multi_label else [_label_id(example, label_list)]
 
 
+def count_windows(examples: Sequence[InputExample], max_seq_length: int,
+                  tokenizer: tokenization.FullTokenizer, doc_stride: int) -> int:
+    """How many --doc_stride windows `convert_windows` makes of the examples."""
+    return sum(len(packing.window_tokens(
+        tokenizer.tokenize(e.text_a), tokenizer.tokenize(e.text_b) if e.text_b else None,
+        max_seq_length, doc_stride)) for e in examples)
+
+
 def convert_windows(ex_index: int, example: InputExample, label_list: Sequence[str] | None,
                     max_seq_length: int, tokenizer: tokenization.FullTokenizer,
                     doc_stride: int, multi_label: bool = False) -> list[dict[str, list]]:

@@ -151,20 +151,17 @@ class ClassificationTask(Task):
         """With --doc_stride an epoch is a pass over the windows, not the documents."""
         if not self.doc_stride:
             return super().train_steps(examples)
-        # Writing the features counts the windows; train_records then reuses the file.
-        windows = self._write(examples, "train")[1]
+        windows = classifier.count_windows(examples, self.s.max_seq_length, self.tokenizer,
+                                           self.doc_stride)
         logging.info("  Num windows = %d (--doc_stride=%d)", windows, self.doc_stride)
         return runner.steps_for_epochs(self.s, windows)
 
-    def _write(self, examples, name: str) -> tuple[str, int]:
-        """(record file, number of features: one per example, or per window)."""
+    def write_features(self, examples, name: str) -> str:
         path = self.record_path(name)
-        return path, classifier.file_based_convert_examples_to_features(
+        classifier.file_based_convert_examples_to_features(
             examples, self.labels(), self.s.max_seq_length, self.tokenizer, path,
             self.multi_label, self.truncation, self.doc_stride)
-
-    def write_features(self, examples, name: str) -> str:
-        return self._write(examples, name)[0]
+        return path
 
     def train_records(self, examples) -> list[str]:
         return [self.write_features(examples, "train")]
